@@ -110,6 +110,7 @@ func sharedSegment(base unsafe.Pointer, maplen uintptr, fd int, b Backing, h Hea
 		base:    base,
 		maplen:  maplen,
 		data:    unsafe.Slice((*byte)(unsafe.Add(base, HeaderSize)), h.Size),
+		size:    h.Size,
 		prot:    ProtRead | ProtWrite,
 		flags:   Shared,
 		backing: b,

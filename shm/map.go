@@ -69,6 +69,7 @@ func (o *Options) mapSegment() (*Segment, error) {
 		base:    base,
 		maplen:  maplen,
 		data:    unsafe.Slice((*byte)(base), o.Size),
+		size:    o.Size,
 		prot:    o.Prot,
 		flags:   o.Flags,
 		backing: backing,

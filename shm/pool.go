@@ -49,7 +49,7 @@ func takePooled(maplen uintptr) (pooled, bool) {
 // reporting whether it did; if not, the caller unmaps it as usual. The
 // caller holds s.mu.
 func (s *Segment) recycleLocked() bool {
-	if s.backing != BackingMemfd || s.name != DefaultName || s.noDump || s.file != nil || s.maplen > poolMaxLen {
+	if s.backing != BackingMemfd || s.name != DefaultName || s.noDump || s.altered.Load() || s.file != nil || s.maplen > poolMaxLen {
 		return false
 	}
 	pool.Lock()
@@ -72,4 +72,17 @@ func (s *Segment) recycleLocked() bool {
 	}
 	pool.free = append(pool.free, pooled{s.base, s.maplen, s.fd})
 	return true
+}
+
+// Trim releases the freed segments kept for reuse: their mappings and
+// descriptors. Free keeps at most a few, each holding one page of memory.
+func Trim() {
+	pool.Lock()
+	free := pool.free
+	pool.free = nil
+	pool.Unlock()
+	for _, p := range free {
+		sys.Munmap(p.base, p.maplen)
+		sys.Close(p.fd)
+	}
 }

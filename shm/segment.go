@@ -3,6 +3,7 @@ package shm
 import (
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -18,14 +19,16 @@ type Segment struct {
 	base    unsafe.Pointer // start of the mapping; nil once freed
 	maplen  uintptr        // length of the mapping, whole pages
 	data    []byte         // the caller's bytes within the mapping
+	size    int            // len(data) while live, kept after Free for errors
 	prot    Prot
 	flags   Flag
 	backing Backing
 	name    string
 	tag     uint64
 	noDump  bool
-	fd      int      // the backing descriptor this segment owns, or -1
-	file    *os.File // fd wrapped for hand-over, once asked for
+	altered atomic.Bool // Protect, Lock or Advise changed the mapping: never pooled
+	fd      int         // the backing descriptor this segment owns, or -1
+	file    *os.File    // fd wrapped for hand-over, once asked for
 	created time.Time
 
 	prev, next *Segment // the live list, under liveMu
@@ -83,7 +86,7 @@ func (s *Segment) Free() error {
 		}
 		err = s.closeFD()
 	}
-	size := len(s.data)
+	size := s.size
 	s.base, s.data, s.fd = nil, nil, -1
 	forget(s, size)
 	logDebug("freed shared memory", s.name, size)
@@ -116,7 +119,7 @@ func (s *Segment) liveLocked(op string) error {
 
 // fail builds the segment's error for op and logs it.
 func (s *Segment) fail(op string, err error, detail string) error {
-	e := &Error{Op: op, Name: s.name, Size: len(s.data), Detail: detail, Err: err}
+	e := &Error{Op: op, Name: s.name, Size: s.size, Detail: detail, Err: err}
 	if err != ErrFreed {
 		logError(e)
 	}

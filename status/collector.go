@@ -1,0 +1,159 @@
+package status
+
+import (
+	"sync"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/fpmshm/fpmshm/scoreboard"
+)
+
+// CollectorOpts configures a Collector.
+type CollectorOpts struct {
+	// PoolOnly leaves out the per-process series. They are labelled by pid,
+	// so each worker that is replaced leaves a series behind.
+	PoolOnly bool
+
+	// Allocated, when set, is exported as the gauge
+	// fpmshm_shm_allocated_bytes (pass shm.Allocated). The value is
+	// process-wide: set it on one Collector of a registry only.
+	Allocated func() int64
+}
+
+// Collector is a prometheus.Collector of a pool's status: the series of
+// php-fpm's OpenMetrics page, named as there and labelled by pool, plus
+// per-process series labelled by pool and pid (the same as the
+// "openmetrics&full" page). When the Source fails, phpfpm_up is 0 and the
+// other series are left out.
+type Collector struct {
+	src  Source
+	opts CollectorOpts
+
+	mu       sync.Mutex
+	lastPool string // the pool name of the last snapshot, for phpfpm_up 0
+
+	up, memoryPeak, state, allocated *prometheus.Desc
+	pool                             []poolDesc
+	procs                            []*prometheus.Desc // parallel to procMetrics
+}
+
+type poolDesc struct {
+	desc  *prometheus.Desc
+	typ   prometheus.ValueType
+	value func(scoreboard.Snapshot) float64
+}
+
+// NewCollector returns a Collector reading src.
+func NewCollector(src Source, opts CollectorOpts) *Collector {
+	pool := []string{"pool"}
+	proc := []string{"pool", "pid"}
+	c := &Collector{
+		src:        src,
+		opts:       opts,
+		up:         prometheus.NewDesc("phpfpm_up", "Whether the pool's scoreboard could be read.", pool, nil),
+		memoryPeak: prometheus.NewDesc("phpfpm_memory_peak", "The memory usage peak since FPM has started.", pool, nil),
+		state:      prometheus.NewDesc(stateMetric, stateHelp, []string{"pool", "pid", "state"}, nil),
+		allocated:  prometheus.NewDesc("fpmshm_shm_allocated_bytes", "The bytes of shared memory this process has allocated.", nil, nil),
+	}
+	gauge, counter := prometheus.GaugeValue, prometheus.CounterValue
+	add := func(name, help string, typ prometheus.ValueType, v func(scoreboard.Snapshot) float64) {
+		c.pool = append(c.pool, poolDesc{prometheus.NewDesc(name, help, pool, nil), typ, v})
+	}
+	add("phpfpm_start_since", "The number of seconds since FPM has started.", counter,
+		func(s scoreboard.Snapshot) float64 { return float64(since(s.Taken, s.Pool.StartTime)) })
+	add("phpfpm_accepted_connections", "The number of requests accepted by the pool.", counter,
+		func(s scoreboard.Snapshot) float64 { return float64(s.Pool.AcceptedConn) })
+	add("phpfpm_listen_queue", "The number of requests in the queue of pending connections.", gauge,
+		func(s scoreboard.Snapshot) float64 { return float64(s.Pool.ListenQueue) })
+	add("phpfpm_max_listen_queue", "The maximum number of requests in the queue of pending connections since FPM has started.", counter,
+		func(s scoreboard.Snapshot) float64 { return float64(s.Pool.MaxListenQueue) })
+	add("phpfpm_listen_queue_length", "The size of the socket queue of pending connections.", gauge,
+		func(s scoreboard.Snapshot) float64 { return float64(s.Pool.ListenQueueLen) })
+	add("phpfpm_idle_processes", "The number of idle processes.", gauge,
+		func(s scoreboard.Snapshot) float64 { return float64(s.Pool.Idle) })
+	add("phpfpm_active_processes", "The number of active processes.", gauge,
+		func(s scoreboard.Snapshot) float64 { return float64(s.Pool.Active) })
+	add("phpfpm_total_processes", "The number of idle + active processes.", gauge,
+		func(s scoreboard.Snapshot) float64 { return float64(s.Pool.Total()) })
+	add("phpfpm_max_active_processes", "The maximum number of active processes since FPM has started.", counter,
+		func(s scoreboard.Snapshot) float64 { return float64(s.Pool.MaxActive) })
+	add("phpfpm_max_children_reached", "The number of times, the process limit has been reached, when pm tries to start more children (works only for pm 'dynamic' and 'ondemand').", counter,
+		func(s scoreboard.Snapshot) float64 { return float64(s.Pool.MaxChildrenReached) })
+	add("phpfpm_slow_requests", "The number of requests that exceeded your 'request_slowlog_timeout' value.", counter,
+		func(s scoreboard.Snapshot) float64 { return float64(s.Pool.SlowRequests) })
+	for _, m := range procMetrics {
+		name := m.name
+		if m.counter {
+			name += "_total"
+		}
+		c.procs = append(c.procs, prometheus.NewDesc(name, m.help, proc, nil))
+	}
+	return c
+}
+
+// Describe sends the descriptors of every series the Collector can send.
+func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.up
+	for _, p := range c.pool {
+		ch <- p.desc
+	}
+	ch <- c.memoryPeak
+	if !c.opts.PoolOnly {
+		ch <- c.state
+		for _, d := range c.procs {
+			ch <- d
+		}
+	}
+	if c.opts.Allocated != nil {
+		ch <- c.allocated
+	}
+}
+
+// Collect reads one Snapshot and sends its series.
+func (c *Collector) Collect(ch chan<- prometheus.Metric) {
+	if c.opts.Allocated != nil {
+		ch <- prometheus.MustNewConstMetric(c.allocated, prometheus.GaugeValue, float64(c.opts.Allocated()))
+	}
+	snap, err := c.snapshot()
+	if err != nil {
+		c.mu.Lock()
+		name := c.lastPool
+		c.mu.Unlock()
+		ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 0, name)
+		return
+	}
+	name := snap.Pool.Name
+	c.mu.Lock()
+	c.lastPool = name
+	c.mu.Unlock()
+	ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 1, name)
+	for _, p := range c.pool {
+		ch <- prometheus.MustNewConstMetric(p.desc, p.typ, p.value(snap), name)
+	}
+	ch <- prometheus.MustNewConstMetric(c.memoryPeak, prometheus.GaugeValue, float64(snap.Pool.MemoryPeak), name)
+	if c.opts.PoolOnly {
+		return
+	}
+	for _, p := range snap.Procs {
+		pid := pidLabel(p)
+		ch <- prometheus.MustNewConstMetric(c.state, prometheus.GaugeValue, 1, name, pid, p.Stage.String())
+		for i, m := range procMetrics {
+			typ := prometheus.GaugeValue
+			if m.counter {
+				typ = prometheus.CounterValue
+			}
+			ch <- prometheus.MustNewConstMetric(c.procs[i], typ, m.value(p), name, pid)
+		}
+	}
+}
+
+func (c *Collector) snapshot() (scoreboard.Snapshot, error) {
+	if c.src == nil {
+		return scoreboard.Snapshot{}, errNoSource
+	}
+	snap, err := c.src.Snapshot(!c.opts.PoolOnly)
+	if err == nil && (snap.Pool.Idle < 0 || snap.Pool.Active < 0) {
+		err = errInvalidCounts
+	}
+	return snap, err
+}
