@@ -35,7 +35,7 @@ type Stage uint8
 const (
 	Idle        Stage = 1 // accepting a connection
 	ReadingHead Stage = 2 // reading the request headers
-	RequestInfo Stage = 3 // getting request information
+	GettingInfo Stage = 3 // getting request information
 	Running     Stage = 4 // executing the handler
 	Ending      Stage = 5
 	Finishing   Stage = 6
@@ -49,7 +49,7 @@ func (s Stage) String() string {
 		return "Idle"
 	case ReadingHead:
 		return "Reading headers"
-	case RequestInfo:
+	case GettingInfo:
 		return "Getting request information"
 	case Running:
 		return "Running"

@@ -87,6 +87,17 @@ var (
 	// ErrFault is returned by Guard when the function it ran touched memory
 	// that faulted (SIGBUS or SIGSEGV), such as a truncated mapping.
 	ErrFault = &kindError{"memory fault reading the segment", syscall.EFAULT}
+	// ErrViewType is returned by View and ViewSlice for a type that cannot
+	// live in shared memory: one holding a pointer, slice, string, map,
+	// channel, function or interface, or a platform-sized int, uint or
+	// uintptr.
+	ErrViewType = &kindError{"type cannot live in shared memory", syscall.EINVAL}
+	// ErrBounds is returned by View and ViewSlice when the region asked for
+	// does not lie wholly inside the segment.
+	ErrBounds = &kindError{"region outside the segment", syscall.EINVAL}
+	// ErrAlign is returned by View and ViewSlice when the region's address
+	// is not a multiple of its type's alignment.
+	ErrAlign = &kindError{"region not aligned for its type", syscall.EINVAL}
 )
 
 // explain returns the cause in words: a sentinel's text, or for an errno

@@ -127,7 +127,11 @@ func (o *Options) mmapDevZero(maplen uintptr, flags int) (unsafe.Pointer, error)
 // a kernel that took MAP_FIXED_NOREPLACE as a mere hint placed it
 // elsewhere, which counts as the range being occupied.
 func (o *Options) mmapAt(maplen uintptr, flags, fd int) (unsafe.Pointer, error) {
-	base, err := sys.Mmap(o.Addr, maplen, int(o.Prot), flags, fd, o.Offset)
+	mmap := sys.MmapQuick
+	if o.Flags&(Populate|Locked|HugePages) != 0 {
+		mmap = sys.Mmap // these fault pages in, which can take long
+	}
+	base, err := mmap(o.Addr, maplen, int(o.Prot), flags, fd, o.Offset)
 	if err != nil {
 		return nil, err
 	}

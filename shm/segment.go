@@ -81,7 +81,7 @@ func (s *Segment) Free() error {
 	}
 	var err error
 	if !s.recycleLocked() {
-		if err := sys.Munmap(s.base, s.maplen); err != nil {
+		if err := sys.MunmapQuick(s.base, s.maplen); err != nil {
 			return s.fail("free", err, "munmap")
 		}
 		err = s.closeFD()

@@ -54,7 +54,7 @@ func writeLive(b *bytes.Buffer, snap scoreboard.Snapshot, o Options) {
 }
 
 func writeLiveProcs(b *bytes.Buffer, snap scoreboard.Snapshot, st style) {
-	b.WriteString("<table id=\"procs\">\n<thead><tr>")
+	b.WriteString("<div class=\"scroll\">\n<table id=\"procs\">\n<thead><tr>")
 	for _, name := range procFieldNames() {
 		typ := "text"
 		if numericFields[name] {
@@ -78,7 +78,7 @@ func writeLiveProcs(b *bytes.Buffer, snap scoreboard.Snapshot, st style) {
 		}
 		b.WriteString("</tr>\n")
 	}
-	b.WriteString("</tbody>\n</table>\n")
+	b.WriteString("</tbody>\n</table>\n</div>\n")
 }
 
 // stateClass names the CSS class of a stage: "state-running",

@@ -1,6 +1,8 @@
 package sys
 
 import (
+	"unsafe"
+
 	"golang.org/x/sys/unix"
 )
 
@@ -88,4 +90,34 @@ func MemlockLimit() (uint64, error) {
 // SetMemlockLimit sets the soft and hard RLIMIT_MEMLOCK to n bytes.
 func SetMemlockLimit(n uint64) error {
 	return unix.Setrlimit(unix.RLIMIT_MEMLOCK, &unix.Rlimit{Cur: n, Max: n})
+}
+
+// quickLimit is the largest mapping MmapQuick and MunmapQuick handle.
+const quickLimit = 1 << 20
+
+// MmapQuick is Mmap for a small mapping that faults nothing in (no
+// populate, no lock): such a call cannot block, so it is made without
+// telling the scheduler, which saves that bookkeeping. Larger mappings go
+// through Mmap.
+func MmapQuick(addr uintptr, length uintptr, prot, flags, fd int, off int64) (unsafe.Pointer, error) {
+	if length > quickLimit {
+		return Mmap(addr, length, prot, flags, fd, off)
+	}
+	r, _, errno := unix.RawSyscall6(unix.SYS_MMAP, addr, length, uintptr(prot), uintptr(flags), uintptr(fd), uintptr(off))
+	if errno != 0 {
+		return nil, errno
+	}
+	return *(*unsafe.Pointer)(unsafe.Pointer(&r)), nil
+}
+
+// MunmapQuick is Munmap for a mapping of at most 1 MiB, made without
+// telling the scheduler.
+func MunmapQuick(p unsafe.Pointer, length uintptr) error {
+	if length > quickLimit {
+		return Munmap(p, length)
+	}
+	if _, _, errno := unix.RawSyscall(unix.SYS_MUNMAP, uintptr(p), length, 0); errno != 0 {
+		return errno
+	}
+	return nil
 }

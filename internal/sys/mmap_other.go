@@ -2,6 +2,8 @@
 
 package sys
 
+import "unsafe"
+
 // Linux-only mapping flags; zero here, and refused by the callers.
 const (
 	MapFixedNoReplace = 0
@@ -55,3 +57,11 @@ func MemlockLimit() (uint64, error) { return 0, ErrNotSupported }
 
 // SetMemlockLimit returns ErrNotSupported.
 func SetMemlockLimit(n uint64) error { return ErrNotSupported }
+
+// MmapQuick is Mmap.
+func MmapQuick(addr uintptr, length uintptr, prot, flags, fd int, off int64) (unsafe.Pointer, error) {
+	return Mmap(addr, length, prot, flags, fd, off)
+}
+
+// MunmapQuick is Munmap.
+func MunmapQuick(p unsafe.Pointer, length uintptr) error { return Munmap(p, length) }

@@ -1,0 +1,209 @@
+package pm
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/fpmshm/fpmshm/scoreboard"
+)
+
+// PM is the process manager mode of a pool (the pm directive), numbered as
+// PHP-FPM and the scoreboard number it.
+type PM = scoreboard.PM
+
+// The process manager modes, as pm = static | dynamic | ondemand.
+const (
+	Static   = scoreboard.Static
+	Dynamic  = scoreboard.Dynamic
+	Ondemand = scoreboard.Ondemand
+)
+
+// Config is one pool: PHP-FPM's pool directives that fpmshm implements,
+// plus the settings of the Go side. The zero value of each field means
+// PHP-FPM's default where it has one; see Defaults and Validate.
+type Config struct {
+	Pool string        // the pool's name ([www]); "www" when empty
+	PM   PM            // pm: Static, Dynamic or Ondemand; Dynamic when zero
+
+	MaxChildren     int // pm.max_children: the most workers at once
+	StartServers    int // pm.start_servers (dynamic): min + (max - min) / 2 when 0
+	MinSpareServers int // pm.min_spare_servers (dynamic)
+	MaxSpareServers int // pm.max_spare_servers (dynamic)
+
+	// ProcessIdleTimeout is pm.process_idle_timeout (ondemand): a worker
+	// idle longer than this is stopped; 10s when zero.
+	ProcessIdleTimeout time.Duration
+	// MaxRequests is pm.max_requests: a worker that has served this many
+	// requests exits and is replaced; 0 means never.
+	MaxRequests int
+	// RequestTerminateTimeout is request_terminate_timeout: a worker still
+	// serving one request after this long is killed (and replaced); 0 is off.
+	RequestTerminateTimeout time.Duration
+	// RequestSlowlogTimeout is request_slowlog_timeout: a request running
+	// longer than this is counted in "slow requests" and logged; 0 is off.
+	RequestSlowlogTimeout time.Duration
+
+	// Listen is the FastCGI socket (listen): "host:port", "port" (all
+	// addresses) or the path of a unix socket (containing a '/'). Empty
+	// means no FastCGI listener; Listen and HTTPListen cannot both be empty.
+	Listen string
+	// HTTPListen, when set, is a second socket, in the same forms, on which
+	// the workers serve plain HTTP/1.1 the same way: one request at a time,
+	// one request per connection.
+	HTTPListen string
+	// ListenBacklog is listen.backlog; 511 when zero, as PHP-FPM on Linux.
+	ListenBacklog int
+
+	StatusPath   string // pm.status_path: the status page's SCRIPT_NAME; empty is off
+	PingPath     string // ping.path; empty is off
+	PingResponse string // ping.response; "pong" when empty
+
+	// PIDFile, when set, is where the master writes its process id
+	// (php-fpm.conf's pid); it is removed when the master exits.
+	PIDFile string
+
+	// NoScoreboard turns off the workers' scoreboard updates (and the
+	// CPU and memory readings that go with them). It exists to measure what
+	// the scoreboard costs; it requires pm = static, as the other modes
+	// decide from the workers' stages.
+	NoScoreboard bool
+
+	// Logger receives the master's and workers' logs; slog.Default() when nil.
+	Logger *slog.Logger `json:"-"`
+}
+
+// The defaults Validate applies.
+const (
+	DefaultPool               = "www"
+	DefaultListenBacklog      = 511
+	DefaultProcessIdleTimeout = 10 * time.Second
+)
+
+// maxChildrenLimit bounds pm.max_children: each is a process and a slot.
+const maxChildrenLimit = 65536
+
+// ErrConfig is matched (errors.Is) by every error of Validate.
+var ErrConfig = errors.New("invalid pool configuration")
+
+// Validate fills in the defaults of the zero fields and checks the pool the
+// way PHP-FPM does at start-up; the error names the first directive that is
+// wrong and matches ErrConfig.
+func (c *Config) Validate() error {
+	c.fillDefaults()
+	fail := func(format string, args ...any) error {
+		return fmt.Errorf("pool %s: %w: %s", c.Pool, ErrConfig, fmt.Sprintf(format, args...))
+	}
+	if c.MaxChildren < 1 || c.MaxChildren > maxChildrenLimit {
+		return fail("pm.max_children (%d) must be between 1 and %d", c.MaxChildren, maxChildrenLimit)
+	}
+	if c.Listen == "" && c.HTTPListen == "" {
+		return fail("listen is empty and there is no HTTP listener")
+	}
+	if c.ListenBacklog < 1 {
+		return fail("listen.backlog (%d) must be positive", c.ListenBacklog)
+	}
+	for _, d := range []struct {
+		name string
+		d    time.Duration
+	}{
+		{"request_terminate_timeout", c.RequestTerminateTimeout},
+		{"request_slowlog_timeout", c.RequestSlowlogTimeout},
+		{"pm.process_idle_timeout", c.ProcessIdleTimeout},
+	} {
+		if d.d < 0 {
+			return fail("%s (%s) must not be negative", d.name, d.d)
+		}
+	}
+	if c.MaxRequests < 0 {
+		return fail("pm.max_requests (%d) must not be negative", c.MaxRequests)
+	}
+	if c.NoScoreboard && c.PM != Static {
+		return fail("the scoreboard can only be turned off with pm = static")
+	}
+	if err := c.validatePaths(); err != nil {
+		return fail("%v", err)
+	}
+	switch c.PM {
+	case Static, Ondemand:
+		return nil
+	case Dynamic:
+		return c.validateDynamic(fail)
+	}
+	return fail("pm (%d) must be static, dynamic or ondemand", c.PM)
+}
+
+// fillDefaults sets PHP-FPM's defaults in the zero fields.
+func (c *Config) fillDefaults() {
+	if c.Pool == "" {
+		c.Pool = DefaultPool
+	}
+	if c.PM == 0 {
+		c.PM = Dynamic
+	}
+	if c.ListenBacklog == 0 {
+		c.ListenBacklog = DefaultListenBacklog
+	}
+	if c.ProcessIdleTimeout == 0 {
+		c.ProcessIdleTimeout = DefaultProcessIdleTimeout
+	}
+	if c.PingPath != "" && c.PingResponse == "" {
+		c.PingResponse = "pong"
+	}
+	if c.PM == Dynamic && c.StartServers == 0 {
+		c.StartServers = c.MinSpareServers + (c.MaxSpareServers-c.MinSpareServers)/2
+	}
+}
+
+// validateDynamic checks the spare-server directives as PHP-FPM does.
+func (c *Config) validateDynamic(fail func(string, ...any) error) error {
+	switch {
+	case c.MinSpareServers < 1:
+		return fail("pm.min_spare_servers (%d) must be positive", c.MinSpareServers)
+	case c.MaxSpareServers < 1:
+		return fail("pm.max_spare_servers (%d) must be positive", c.MaxSpareServers)
+	case c.MinSpareServers > c.MaxSpareServers:
+		return fail("pm.min_spare_servers (%d) cannot be greater than pm.max_spare_servers (%d)", c.MinSpareServers, c.MaxSpareServers)
+	case c.MaxSpareServers > c.MaxChildren:
+		return fail("pm.max_spare_servers (%d) cannot be greater than pm.max_children (%d)", c.MaxSpareServers, c.MaxChildren)
+	case c.StartServers < c.MinSpareServers || c.StartServers > c.MaxSpareServers:
+		return fail("pm.start_servers (%d) must not be less than pm.min_spare_servers (%d) and not greater than pm.max_spare_servers (%d)",
+			c.StartServers, c.MinSpareServers, c.MaxSpareServers)
+	}
+	return nil
+}
+
+// validatePaths checks the status and ping paths: absolute, as PHP-FPM
+// requires ("must start with a '/'").
+func (c *Config) validatePaths() error {
+	if p := c.StatusPath; p != "" && p[0] != '/' {
+		return fmt.Errorf("pm.status_path (%q) must start with a '/'", p)
+	}
+	if p := c.PingPath; p != "" && p[0] != '/' {
+		return fmt.Errorf("ping.path (%q) must start with a '/'", p)
+	}
+	if c.StatusPath != "" && c.StatusPath == c.PingPath {
+		return fmt.Errorf("pm.status_path and ping.path are both %q", c.StatusPath)
+	}
+	return nil
+}
+
+// startCount is how many workers the pool starts with.
+func (c *Config) startCount() int {
+	switch c.PM {
+	case Static:
+		return c.MaxChildren
+	case Dynamic:
+		return c.StartServers
+	}
+	return 0
+}
+
+// logger returns the Logger or slog.Default().
+func (c *Config) logger() *slog.Logger {
+	if c.Logger != nil {
+		return c.Logger
+	}
+	return slog.Default()
+}

@@ -1,0 +1,225 @@
+package pm
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/ini.v1"
+)
+
+// DirectiveError is a directive of a configuration file that is unknown or
+// whose value is wrong.
+type DirectiveError struct {
+	File    string
+	Line    int    // 1-based; 0 when unknown
+	Section string // "global", or the pool's name
+	Key     string
+	Err     error
+}
+
+func (e *DirectiveError) Error() string {
+	return fmt.Sprintf("%s:%d: [%s] %s: %v", e.File, e.Line, e.Section, e.Key, e.Err)
+}
+
+func (e *DirectiveError) Unwrap() error { return e.Err }
+
+// ErrUnknownDirective is matched by the DirectiveError of a directive that
+// fpmshm does not implement.
+var ErrUnknownDirective = errors.New("unknown directive (not implemented by fpmshm)")
+
+// LoadFile reads a php-fpm.conf-style file into c: an optional [global]
+// section (pid) and one pool section, whose name becomes c.Pool, with the
+// directives Config documents. "$pool" in a value is replaced by the pool's
+// name, as PHP-FPM does. Directives set in the file override c's fields;
+// the others are kept.
+//
+// Every unknown directive and every bad value is reported, each as a
+// *DirectiveError with its line, joined in one error; nothing is applied
+// then. A second pool section is an error: fpmshm runs one pool.
+func LoadFile(path string, c *Config) error {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read pool file: %w", err)
+	}
+	return LoadINI(data, path, c)
+}
+
+// LoadINI is LoadFile on the file's contents; name is used in errors.
+func LoadINI(data []byte, name string, c *Config) error {
+	f, err := ini.LoadSources(ini.LoadOptions{SpaceBeforeInlineComment: true}, data)
+	if err != nil {
+		return fmt.Errorf("parse %s: %w", name, err)
+	}
+	lines := keyLines(data)
+	out := *c
+	var errs []error
+	pools := 0
+	for _, sec := range f.Sections() {
+		secName := sec.Name()
+		for _, k := range sec.Keys() {
+			e := &DirectiveError{File: name, Line: lines[secName+"\x00"+k.Name()], Section: secName, Key: k.Name()}
+			switch {
+			case secName == ini.DefaultSection:
+				e.Section, e.Err = "", errors.New("outside of any section")
+			case secName == "global":
+				e.Err = applyGlobal(&out, k.Name(), k.Value())
+			default:
+				e.Err = applyPool(&out, k.Name(), strings.ReplaceAll(k.Value(), "$pool", secName))
+			}
+			if e.Err != nil {
+				errs = append(errs, e)
+			}
+		}
+		if secName != ini.DefaultSection && secName != "global" {
+			pools++
+			out.Pool = secName
+			if pools > 1 {
+				errs = append(errs, fmt.Errorf("%s: [%s]: a second pool: fpmshm runs one pool per master", name, secName))
+			}
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	*c = out
+	return nil
+}
+
+// applyGlobal sets one directive of the [global] section.
+func applyGlobal(c *Config, key, value string) error {
+	if key == "pid" {
+		c.PIDFile = value
+		return nil
+	}
+	return ErrUnknownDirective
+}
+
+// applyPool sets one directive of the pool section.
+func applyPool(c *Config, key, value string) error {
+	var err error
+	switch key {
+	case "pm":
+		c.PM, err = ParsePM(value)
+	case "pm.max_children":
+		c.MaxChildren, err = parseCount(value)
+	case "pm.start_servers":
+		c.StartServers, err = parseCount(value)
+	case "pm.min_spare_servers":
+		c.MinSpareServers, err = parseCount(value)
+	case "pm.max_spare_servers":
+		c.MaxSpareServers, err = parseCount(value)
+	case "pm.max_requests":
+		c.MaxRequests, err = parseCount(value)
+	case "pm.process_idle_timeout":
+		c.ProcessIdleTimeout, err = ParseDuration(value)
+	case "request_terminate_timeout":
+		c.RequestTerminateTimeout, err = ParseDuration(value)
+	case "request_slowlog_timeout":
+		c.RequestSlowlogTimeout, err = ParseDuration(value)
+	case "listen":
+		c.Listen = value
+	case "listen.backlog":
+		c.ListenBacklog, err = parseBacklog(value)
+	case "pm.status_path":
+		c.StatusPath = value
+	case "ping.path":
+		c.PingPath = value
+	case "ping.response":
+		c.PingResponse = value
+	default:
+		return ErrUnknownDirective
+	}
+	return err
+}
+
+// ParsePM parses the pm directive: static, dynamic or ondemand.
+func ParsePM(s string) (PM, error) {
+	switch strings.TrimSpace(s) {
+	case "static":
+		return Static, nil
+	case "dynamic":
+		return Dynamic, nil
+	case "ondemand":
+		return Ondemand, nil
+	}
+	return 0, fmt.Errorf("%q is not static, dynamic or ondemand", s)
+}
+
+// ParseDuration parses a timeout as PHP-FPM does: a whole number with an
+// optional unit s (the default), m, h or d: "30", "30s", "2m".
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	unit := time.Second
+	if s != "" {
+		switch s[len(s)-1] {
+		case 's':
+			s = s[:len(s)-1]
+		case 'm':
+			s, unit = s[:len(s)-1], time.Minute
+		case 'h':
+			s, unit = s[:len(s)-1], time.Hour
+		case 'd':
+			s, unit = s[:len(s)-1], 24*time.Hour
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 32)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not a timeout (a whole number with an optional s, m, h or d)", s)
+	}
+	return time.Duration(n) * unit, nil
+}
+
+// parseCount parses a non-negative whole number.
+func parseCount(s string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not a non-negative whole number", s)
+	}
+	return n, nil
+}
+
+// parseBacklog parses listen.backlog; -1 means the system's maximum, as
+// in PHP-FPM.
+func parseBacklog(s string) (int, error) {
+	if strings.TrimSpace(s) == "-1" {
+		return 65535, nil
+	}
+	n, err := parseCount(s)
+	if err == nil && n == 0 {
+		err = fmt.Errorf("%q: the backlog must be positive", s)
+	}
+	return n, err
+}
+
+// keyLines maps "section\x00key" to the line where the key is first set,
+// for the error messages (the INI parser does not keep lines).
+func keyLines(data []byte) map[string]int {
+	lines := map[string]int{}
+	section := ini.DefaultSection
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(line, "[") {
+			if end := strings.IndexByte(line, ']'); end > 0 {
+				section = strings.TrimSpace(line[1:end])
+			}
+			continue
+		}
+		if line == "" || line[0] == ';' || line[0] == '#' {
+			continue
+		}
+		if eq := strings.IndexByte(line, '='); eq > 0 {
+			id := section + "\x00" + strings.TrimSpace(line[:eq])
+			if _, seen := lines[id]; !seen {
+				lines[id] = n
+			}
+		}
+	}
+	return lines
+}

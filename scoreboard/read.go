@@ -1,0 +1,179 @@
+package scoreboard
+
+import (
+	"fmt"
+	"runtime"
+	"time"
+)
+
+// readAttempts bounds how often a reader retries a record that is being
+// written before reporting it as such: a writer holds a record for well
+// under a microsecond, so only a writer that died mid-update (until the
+// master reaps it) or a hostile one makes a reader give up.
+const readAttempts = 64
+
+// Snapshot returns a consistent copy of the scoreboard: the pool record
+// and, when full, every used slot. It never blocks a writer and writes
+// nothing to the segment. Values that cannot be true are reported in
+// Proc.Invalid, not trusted; idle and active are counted from the slots,
+// so Idle+Active never exceeds MaxChildren.
+func (b *Board) Snapshot(full bool) (Snapshot, error) {
+	if b.pool == nil {
+		return Snapshot{}, fmt.Errorf("scoreboard: snapshot of a closed board")
+	}
+	now := time.Now()
+	snap := Snapshot{Taken: now, Pool: b.poolValues()}
+	if full {
+		snap.Procs = make([]Proc, 0, len(b.procs))
+	}
+	rec := new(procRecord) // one copy buffer for every slot
+	for i := range b.procs {
+		p, used := b.readProc(i, rec, now)
+		if !used {
+			continue
+		}
+		if p.Stage == Idle && p.Invalid == "" {
+			snap.Pool.Idle++
+		} else {
+			snap.Pool.Active++ // a process in an unknown state is not idle
+		}
+		if full {
+			snap.Procs = append(snap.Procs, p)
+		}
+	}
+	snap.Pool.MaxActive = min(max(snap.Pool.MaxActive, snap.Pool.Active), snap.Pool.MaxChildren)
+	return snap, nil
+}
+
+// poolValues reads the pool record: identity and master-written counters
+// from this process's own copy where it has one.
+func (b *Board) poolValues() Pool {
+	r := b.pool
+	p := Pool{
+		Name:               b.name,
+		PM:                 b.pm,
+		StartTime:          b.startTime,
+		MaxChildren:        len(b.procs),
+		AcceptedConn:       r.acceptedConn.Load(),
+		ListenQueue:        r.listenQueue.Load(),
+		MaxListenQueue:     r.maxListenQueue.Load(),
+		ListenQueueLen:     r.listenQueueLen.Load(),
+		MaxChildrenReached: r.maxChildrenReached.Load(),
+		SlowRequests:       r.slowRequests.Load(),
+		MemoryPeak:         r.memoryPeak.Load(),
+		MaxActive:          int(min(r.maxActive.Load(), uint64(len(b.procs)))),
+	}
+	if m := b.master; m != nil {
+		c := m.counters
+		p.ListenQueue, p.MaxListenQueue, p.ListenQueueLen = c.listenQueue, c.maxListenQueue, c.listenQueueLen
+		p.MaxChildrenReached, p.SlowRequests = c.maxChildrenReached, c.slowRequests
+	}
+	return p
+}
+
+// readProc copies slot i into rec under its sequence and decodes it; used
+// says whether the slot belongs to a process.
+func (b *Board) readProc(i int, rec *procRecord, now time.Time) (Proc, bool) {
+	ok := false
+	src := &b.procs[i]
+	for range readAttempts {
+		seq, stable := src.seq.ReadBegin()
+		if !stable {
+			runtime.Gosched()
+			continue
+		}
+		copy(recordBytes(rec), recordBytes(src))
+		if !src.seq.ReadRetry(seq) {
+			ok = true
+			break
+		}
+	}
+	used := rec.used == 1
+	masterPID := 0
+	if b.master != nil {
+		masterPID = b.master.pids[i]
+		used = masterPID != 0 // the master's own record decides
+	}
+	if !used {
+		return Proc{}, false
+	}
+	p := Proc{Slot: i, PID: max(masterPID, 0)}
+	if !ok {
+		p.Invalid = "record was being written by a process that did not finish"
+		return p, true
+	}
+	decode(&p, rec, now)
+	if masterPID > 0 && rec.pid != 0 && rec.pid != int64(masterPID) {
+		p.Invalid = fmt.Sprintf("slot claims pid %d, the master started %d", rec.pid, masterPID)
+	}
+	return p, true
+}
+
+// maxPID bounds a plausible pid (Linux's pid_max limit).
+const maxPID = 1 << 22
+
+// decode fills p from a stable copy of a slot, validating every value;
+// the first impossible one is reported in p.Invalid.
+func decode(p *Proc, r *procRecord, now time.Time) {
+	p.Invalid = problem(r, now)
+	if p.PID == 0 && r.pid > 0 && r.pid <= maxPID {
+		p.PID = int(r.pid)
+	}
+	p.Stage = Stage(r.stage)
+	p.Method, _ = getString(r.method[:])
+	p.URI, _ = getString(r.uri[:])
+	p.Query, _ = getString(r.query[:])
+	p.User, _ = getString(r.user[:])
+	p.Script, _ = getString(r.script[:])
+	p.StartTime = unixTime(r.startTime)
+	p.Accepted = unixTime(r.accepted)
+	p.LastActivity = unixTime(r.lastActivity)
+	if p.Invalid != "" {
+		return
+	}
+	p.Requests = r.requests
+	p.ContentLength = r.contentLength
+	if p.Stage == Idle {
+		p.Duration = time.Duration(r.duration)
+		p.LastMemory = r.memory
+		if r.duration > 0 {
+			p.LastCPU = float64(r.cpu) / float64(r.duration) * 100
+		}
+	} else if !p.Accepted.IsZero() {
+		p.Duration = max(now.Sub(p.Accepted), 0)
+	}
+}
+
+// problem returns what is impossible in a slot's record, or "".
+func problem(r *procRecord, now time.Time) string {
+	latest := now.Add(time.Minute).UnixNano() // other processes' clocks may be a little ahead
+	switch {
+	case r.used > 1:
+		return fmt.Sprintf("used flag %d", r.used)
+	case !Stage(r.stage).Valid():
+		return fmt.Sprintf("unknown stage %d", r.stage)
+	case r.pid < 0 || r.pid > maxPID:
+		return fmt.Sprintf("impossible pid %d", r.pid)
+	case !terminated(r.method[:]), !terminated(r.uri[:]), !terminated(r.query[:]), !terminated(r.user[:]), !terminated(r.script[:]):
+		return "a string field is not terminated"
+	case r.startTime < 0 || r.startTime > latest, r.accepted < 0 || r.accepted > latest, r.lastActivity < 0 || r.lastActivity > latest:
+		return "a time is not plausible"
+	case r.duration < 0 || r.cpu < 0 || r.contentLength < 0:
+		return "negative duration, CPU time or content length"
+	}
+	return ""
+}
+
+// terminated reports whether a string field holds its NUL.
+func terminated(b []byte) bool {
+	_, ok := getString(b)
+	return ok
+}
+
+// unixTime converts unix nanoseconds, 0 being the zero Time.
+func unixTime(ns int64) time.Time {
+	if ns <= 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, ns)
+}

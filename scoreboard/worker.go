@@ -1,0 +1,120 @@
+package scoreboard
+
+import (
+	"fmt"
+	"os"
+	"time"
+)
+
+// Slot is a worker's handle on its own process slot. The worker is the
+// slot's only writer while it lives; each method is one stage update of
+// PHP-FPM's request cycle. Not safe for concurrent use: a worker serves one
+// request at a time.
+type Slot struct {
+	pool   *poolRecord
+	r      *procRecord
+	active bool // this worker counted itself in the pool's active count
+}
+
+// RequestInfo is what the request-information stage records.
+type RequestInfo struct {
+	Method        string
+	URI           string // SCRIPT_NAME
+	Query         string
+	User          string
+	Script        string // SCRIPT_FILENAME
+	ContentLength int64
+}
+
+// Slot takes up slot i for this worker, recording its pid and start time.
+func (b *Board) Slot(i int) (*Slot, error) {
+	if i < 0 || i >= len(b.procs) {
+		return nil, fmt.Errorf("%w: %d (the scoreboard has %d)", ErrSlot, i, len(b.procs))
+	}
+	s := &Slot{pool: b.pool, r: &b.procs[i]}
+	now := nowNano()
+	s.r.seq.BeginWrite()
+	s.r.used = 1
+	s.r.pid = int64(os.Getpid())
+	s.r.startTime, s.r.lastActivity = now, now
+	s.r.stage = uint32(Idle)
+	s.r.seq.EndWrite()
+	return s, nil
+}
+
+// Accepting enters the Idle stage: waiting for the next connection.
+func (s *Slot) Accepting() {
+	now := nowNano()
+	s.r.seq.BeginWrite()
+	s.r.stage = uint32(Idle)
+	s.r.lastActivity = now
+	s.r.seq.EndWrite()
+	if s.active {
+		s.active = false
+		addClamped(&s.pool.active, -1)
+	}
+}
+
+// ReadingHeaders starts a request: it is accepted now, counted in the
+// slot's and the pool's requests, and the last request's strings cleared.
+func (s *Slot) ReadingHeaders() {
+	now := nowNano()
+	r := s.r
+	r.seq.BeginWrite()
+	r.stage = uint32(ReadingHead)
+	r.accepted, r.lastActivity = now, now
+	r.requests++
+	r.duration, r.cpu, r.memory, r.contentLength = 0, 0, 0, 0
+	r.method[0], r.uri[0], r.query[0], r.script[0], r.user[0] = 0, 0, 0, 0, 0
+	r.seq.EndWrite()
+	s.pool.acceptedConn.Add(1)
+	if !s.active {
+		s.active = true
+		storeMax(&s.pool.maxActive, uint64(addClamped(&s.pool.active, 1)))
+	}
+}
+
+// RequestInfo records the request's method, URI, query, user, script and
+// content length, each truncated to its field as PHP-FPM truncates them.
+func (s *Slot) RequestInfo(info RequestInfo) {
+	r := s.r
+	r.seq.BeginWrite()
+	r.stage = uint32(GettingInfo)
+	putString(r.method[:], info.Method)
+	putString(r.uri[:], info.URI)
+	putString(r.query[:], info.Query)
+	putString(r.user[:], info.User)
+	putString(r.script[:], info.Script)
+	r.contentLength = info.ContentLength
+	r.seq.EndWrite()
+}
+
+// Executing enters the Running stage.
+func (s *Slot) Executing() { s.stage(Running) }
+
+// End enters the Ending stage, recording the request's duration, the CPU
+// time it used and its peak memory (which also raises the pool's peak).
+func (s *Slot) End(cpu time.Duration, memory uint64) {
+	now := nowNano()
+	r := s.r
+	r.seq.BeginWrite()
+	r.stage = uint32(Ending)
+	r.lastActivity = now
+	r.duration = now - r.accepted
+	r.cpu = int64(cpu)
+	r.memory = memory
+	r.seq.EndWrite()
+	storeMax(&s.pool.memoryPeak, memory)
+}
+
+// Finished enters the Finishing stage.
+func (s *Slot) Finished() { s.stage(Finishing) }
+
+// stage enters a stage that records no time: the status page and the
+// process manager need only when a request was accepted, when it ended
+// and when the worker became idle.
+func (s *Slot) stage(st Stage) {
+	s.r.seq.BeginWrite()
+	s.r.stage = uint32(st)
+	s.r.seq.EndWrite()
+}
