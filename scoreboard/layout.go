@@ -50,7 +50,7 @@ type poolRecord struct {
 	maxChildrenReached atomic.Uint64 // master
 	slowRequests       atomic.Uint64 // master
 	acceptedConn       atomic.Uint64 // workers
-	active             atomic.Int64  // workers: serving now; feeds maxActive only
+	active             atomic.Int64  // workers: serving now; feeds maxActive only (see Pool.MaxActive)
 	maxActive          atomic.Uint64 // workers
 	memoryPeak         atomic.Uint64 // workers
 	_                  [72]byte      // pads the record to 192 bytes: slots start cache-aligned

@@ -6,11 +6,17 @@ import (
 	"time"
 )
 
-// readAttempts bounds how often a reader retries a record that is being
-// written before reporting it as such: a writer holds a record for well
-// under a microsecond, so only a writer that died mid-update (until the
-// master reaps it) or a hostile one makes a reader give up.
-const readAttempts = 64
+// A reader retries a record that is being written: first at once, then
+// sleeping, for up to readPatience over the whole snapshot (so a hostile
+// worker cannot make a snapshot slow), before reporting it as such. A
+// writer holds a record for nanoseconds, unless the scheduler preempts it
+// mid-update; only a writer that died mid-update (until the master reaps
+// it) or a hostile one makes a reader give up.
+const (
+	readSpins    = 16
+	readPatience = 20 * time.Millisecond
+	readPause    = 50 * time.Microsecond
+)
 
 // Snapshot returns a consistent copy of the scoreboard: the pool record
 // and, when full, every used slot. It never blocks a writer and writes
@@ -27,8 +33,9 @@ func (b *Board) Snapshot(full bool) (Snapshot, error) {
 		snap.Procs = make([]Proc, 0, len(b.procs))
 	}
 	rec := new(procRecord) // one copy buffer for every slot
+	patience := readPatience
 	for i := range b.procs {
-		p, used := b.readProc(i, rec, now)
+		p, used := b.readProc(i, rec, now, &patience)
 		if !used {
 			continue
 		}
@@ -71,21 +78,25 @@ func (b *Board) poolValues() Pool {
 	return p
 }
 
-// readProc copies slot i into rec under its sequence and decodes it; used
-// says whether the slot belongs to a process.
-func (b *Board) readProc(i int, rec *procRecord, now time.Time) (Proc, bool) {
+// readProc copies slot i into rec under its sequence and decodes it,
+// spending from the snapshot's patience; used says whether the slot
+// belongs to a process.
+func (b *Board) readProc(i int, rec *procRecord, now time.Time, patience *time.Duration) (Proc, bool) {
 	ok := false
 	src := &b.procs[i]
-	for range readAttempts {
-		seq, stable := src.seq.ReadBegin()
-		if !stable {
-			runtime.Gosched()
-			continue
+	for try := 0; try < readSpins || *patience > 0; try++ {
+		if seq, stable := src.seq.ReadBegin(); stable {
+			copy(recordBytes(rec), recordBytes(src))
+			if !src.seq.ReadRetry(seq) {
+				ok = true
+				break
+			}
 		}
-		copy(recordBytes(rec), recordBytes(src))
-		if !src.seq.ReadRetry(seq) {
-			ok = true
-			break
+		if try < readSpins {
+			runtime.Gosched()
+		} else {
+			time.Sleep(readPause)
+			*patience -= readPause
 		}
 	}
 	used := rec.used == 1

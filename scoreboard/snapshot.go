@@ -75,12 +75,21 @@ type Pool struct {
 	ListenQueueLen     uint64    // the listen queue's size (backlog)
 	Idle               int       // workers in the Idle stage
 	Active             int       // workers serving a request
-	MaxActive          int       // the most ever active at once
+	MaxActive          int       // the most ever active at once (see below)
 	MaxChildren        int       // pm.max_children: the number of process slots
 	MaxChildrenReached uint64    // times the pool hit pm.max_children
 	SlowRequests       uint64    // requests that passed request_slowlog_timeout
 	MemoryPeak         uint64    // the largest last-request memory seen, in bytes
 }
+
+// Idle and Active are counted from the slots' stages at the snapshot, so
+// they always agree with the process list. MaxActive keeps PHP-FPM's
+// counter semantics, since a peak between two snapshots must be caught:
+// workers count themselves in and out of a shared active count as they
+// start and end requests, and the master takes a reaped worker's part
+// back. A worker killed in the nanoseconds between its stage update and
+// its count update leaves the count one off; MaxActive is therefore
+// reported within [Active, MaxChildren], never beyond.
 
 // Total returns the number of worker processes: idle plus active.
 func (p Pool) Total() int { return p.Idle + p.Active }

@@ -80,6 +80,7 @@ func newShared(name string, size int, o AllocOptions) (*Segment, string, error) 
 	h := newHeader(size, o.Tag)
 	if name == DefaultName && !o.NoDump {
 		if p, ok := takePooled(maplen); ok {
+			h.Generation = p.generation + 1
 			h.encode(headerBytes(p.base))
 			return sharedSegment(p.base, maplen, p.fd, BackingMemfd, h, name, o), "", nil
 		}
@@ -107,18 +108,19 @@ func newShared(name string, size int, o AllocOptions) (*Segment, string, error) 
 // sharedSegment returns the Segment of a stamped shareable mapping.
 func sharedSegment(base unsafe.Pointer, maplen uintptr, fd int, b Backing, h Header, name string, o AllocOptions) *Segment {
 	return &Segment{
-		base:    base,
-		maplen:  maplen,
-		data:    unsafe.Slice((*byte)(unsafe.Add(base, HeaderSize)), h.Size),
-		size:    h.Size,
-		prot:    ProtRead | ProtWrite,
-		flags:   Shared,
-		backing: b,
-		name:    name,
-		tag:     h.Tag,
-		noDump:  o.NoDump,
-		fd:      fd,
-		created: h.Created,
+		base:       base,
+		maplen:     maplen,
+		data:       unsafe.Slice((*byte)(unsafe.Add(base, HeaderSize)), h.Size),
+		size:       h.Size,
+		prot:       ProtRead | ProtWrite,
+		flags:      Shared,
+		backing:    b,
+		name:       name,
+		tag:        h.Tag,
+		generation: h.Generation,
+		noDump:     o.NoDump,
+		fd:         fd,
+		created:    h.Created,
 	}
 }
 

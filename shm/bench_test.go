@@ -1,3 +1,5 @@
+//go:build linux
+
 package shm
 
 import (
@@ -69,5 +71,20 @@ func BenchmarkMemfdSealedRaw(b *testing.B) {
 		}
 		unix.Munmap(m)
 		unix.Close(fd)
+	}
+}
+
+// BenchmarkAllocFreeFresh is Alloc+Free of a one-page segment that is never
+// pooled (it has a name of its own): memfd_create, ftruncate, seals, mmap,
+// the header's first touch of the page, munmap, close.
+func BenchmarkAllocFreeFresh(b *testing.B) {
+	for b.Loop() {
+		s, err := AllocWith(4096, AllocOptions{Name: "fresh"})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Free(); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -87,6 +87,20 @@ var (
 	// ErrFault is returned by Guard when the function it ran touched memory
 	// that faulted (SIGBUS or SIGSEGV), such as a truncated mapping.
 	ErrFault = &kindError{"memory fault reading the segment", syscall.EFAULT}
+	// ErrNotShareable is returned by ShareWith for a segment that has no
+	// descriptor a child could take up: Map's segments and named ones.
+	ErrNotShareable = &kindError{"segment cannot be handed to a child", syscall.EINVAL}
+	// ErrNotInherited is returned by Inherited when this process was not
+	// handed a segment of that name, or has already taken it up; it also
+	// matches syscall.ENOENT.
+	ErrNotInherited = &kindError{"no segment of that name was handed to this process", syscall.ENOENT}
+	// ErrHandOver is returned when EnvSegments is malformed, or names a
+	// descriptor that is not the segment it describes: not open, not a
+	// sealed memfd of that name, or of another size.
+	ErrHandOver = &kindError{"the hand-over description does not match the descriptor", syscall.EINVAL}
+	// ErrNotFound is returned by Attach when the process holds no valid
+	// segment of that name; it also matches syscall.ENOENT.
+	ErrNotFound = &kindError{"no segment of that name", syscall.ENOENT}
 	// ErrViewType is returned by View and ViewSlice for a type that cannot
 	// live in shared memory: one holding a pointer, slice, string, map,
 	// channel, function or interface, or a platform-sized int, uint or

@@ -22,9 +22,10 @@ const (
 
 // pooled is a freed segment's mapping and descriptor, kept for reuse.
 type pooled struct {
-	base   unsafe.Pointer
-	maplen uintptr
-	fd     int
+	base       unsafe.Pointer
+	maplen     uintptr
+	fd         int
+	generation uint64 // of the header it had; the next one is higher
 }
 
 var pool struct {
@@ -70,7 +71,7 @@ func (s *Segment) recycleLocked() bool {
 	if len(pool.free) >= poolMax {
 		return false
 	}
-	pool.free = append(pool.free, pooled{s.base, s.maplen, s.fd})
+	pool.free = append(pool.free, pooled{s.base, s.maplen, s.fd, s.generation})
 	return true
 }
 

@@ -15,21 +15,22 @@ import (
 // returns an error matching ErrFreed. A slice obtained from Bytes must not
 // be used after Free: the memory behind it is gone.
 type Segment struct {
-	mu      sync.RWMutex   // held exclusively by Free, shared by the others
-	base    unsafe.Pointer // start of the mapping; nil once freed
-	maplen  uintptr        // length of the mapping, whole pages
-	data    []byte         // the caller's bytes within the mapping
-	size    int            // len(data) while live, kept after Free for errors
-	prot    Prot
-	flags   Flag
-	backing Backing
-	name    string
-	tag     uint64
-	noDump  bool
-	altered atomic.Bool // Protect, Lock or Advise changed the mapping: never pooled
-	fd      int         // the backing descriptor this segment owns, or -1
-	file    *os.File    // fd wrapped for hand-over, once asked for
-	created time.Time
+	mu         sync.RWMutex   // held exclusively by Free, shared by the others
+	base       unsafe.Pointer // start of the mapping; nil once freed
+	maplen     uintptr        // length of the mapping, whole pages
+	data       []byte         // the caller's bytes within the mapping
+	size       int            // len(data) while live, kept after Free for errors
+	prot       Prot
+	flags      Flag
+	backing    Backing
+	name       string
+	tag        uint64
+	generation uint64 // the header's, for shareable segments
+	noDump     bool
+	altered    atomic.Bool // Protect, Lock or Advise changed the mapping: never pooled
+	fd         int         // the backing descriptor this segment owns, or -1
+	file       *os.File    // fd wrapped for hand-over, once asked for
+	created    time.Time
 
 	prev, next *Segment // the live list, under liveMu
 }

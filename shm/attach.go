@@ -1,0 +1,37 @@
+package shm
+
+// Attach maps the segment called name that process pid holds open, for
+// tools that inspect a running master or worker (fpmshm status, top): on
+// Linux it looks through /proc/<pid>/fd for the memfd of that name (a
+// segment of Alloc or Inherited), reopens it, checks its seals and maps
+// it, read-only unless writable, validating its header against the file's
+// real size. If several descriptors match, the first whose header is valid
+// is taken. Reading /proc/<pid>/fd needs the same user as pid (or root).
+//
+// A read-only segment must not be written: a write through Bytes crashes
+// the process. Free unmaps it and closes the reopened descriptor; pid's
+// own segment is untouched. The segment counts in Allocated.
+//
+// Errors are *Error with Op "attach": ErrNotFound when pid does not exist
+// or holds no segment of that name (with the errno, such as EACCES, when
+// /proc refused), ErrHeader when the only candidates are not valid
+// segments. On platforms without /proc/<pid>/fd, ErrNotSupported.
+func Attach(pid int, name string, writable bool) (*Segment, error) {
+	fail := func(err error, detail string) (*Segment, error) {
+		e := &Error{Op: "attach", Name: name, Detail: detail, Err: err}
+		logError(e)
+		return nil, e
+	}
+	if err := checkName(name); err != nil {
+		return fail(err, "")
+	}
+	if pid <= 0 {
+		return fail(ErrNotFound, "a pid must be positive")
+	}
+	s, detail, err := attach(pid, name, writable)
+	if err != nil {
+		return fail(err, detail)
+	}
+	logDebug("attached shared memory", name, len(s.data))
+	return s, nil
+}
