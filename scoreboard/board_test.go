@@ -124,7 +124,7 @@ func TestSlots(t *testing.T) {
 	if err != nil || slot != 1 {
 		t.Fatalf("reallocated slot %d, %v; want 1", slot, err)
 	}
-	if r := b.procs[1]; r.requests != 0 || r.method[0] != 0 {
+	if r := &b.procs[1]; r.requests != 0 || r.method[0] != 0 {
 		t.Fatal("reused slot not zeroed")
 	}
 	if err := b.FreeSlot(7); !errors.Is(err, ErrSlot) {

@@ -17,6 +17,8 @@ import (
 	"bytes"
 	"sync/atomic"
 	"unsafe"
+
+	"github.com/fpmshm/fpmshm/shmsync"
 )
 
 // Tag is the layout tag stored in a scoreboard segment's header: "fpmscb"
@@ -59,7 +61,7 @@ type poolRecord struct {
 // procRecord is one process slot. Its single writer is its worker, or the
 // master while no worker owns it (before the spawn, after the reap).
 type procRecord struct {
-	seq seqCount // odd while the record is being written
+	seq shmsync.Seqlock // odd while the record is being written; single writer
 
 	used          uint32
 	stage         uint32
@@ -77,7 +79,7 @@ type procRecord struct {
 	query         [queryLen]byte
 	script        [scriptLen]byte
 	user          [userLen]byte
-	_             [56]byte // pads the record to 1088 bytes, a multiple of 64: no false sharing between slots
+	_             [40]byte // pads the record to 1088 bytes, a multiple of 64: no false sharing between slots
 }
 
 // reset zeroes the record but its sequence; the caller is writing it.

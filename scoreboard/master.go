@@ -37,11 +37,11 @@ func (b *Board) AllocSlot() (int, error) {
 		t.next = (slot + 1) % len(t.pids)
 		now := nowNano()
 		r := &b.procs[slot]
-		r.seq.BeginWrite()
+		r.seq.BeginWriteSingle()
 		r.reset()
 		r.used, r.stage = 1, uint32(Idle)
 		r.startTime, r.lastActivity = now, now
-		r.seq.EndWrite()
+		r.seq.EndWriteSingle()
 		return slot, nil
 	}
 	return 0, ErrFull
@@ -66,22 +66,22 @@ func (b *Board) SlotPID(slot int) int {
 	return max(b.master.pids[slot], 0)
 }
 
-// FreeSlot releases the slot of a worker the master has reaped: a record
-// the worker left half-written is repaired, the slot is zeroed, and if the
-// worker died serving a request the pool's active count is given back.
+// FreeSlot releases the slot of a worker the master has reaped: the slot
+// is rewritten as zeroes (which also ends a write the worker died in the
+// middle of), and if the worker died serving a request the pool's active
+// count is given back.
 func (b *Board) FreeSlot(slot int) error {
 	t := b.master
 	if t == nil || slot < 0 || slot >= len(t.pids) || t.pids[slot] == 0 {
 		return fmt.Errorf("%w: %d is not an allocated slot of this master", ErrSlot, slot)
 	}
 	r := &b.procs[slot]
-	r.seq.Repair() // the only writer is dead: an odd sequence can be ended
 	if s := Stage(r.stage); s.Valid() && s != Idle && r.used == 1 {
 		addClamped(&b.pool.active, -1)
 	}
-	r.seq.BeginWrite()
+	r.seq.BeginWriteSingle()
 	r.reset()
-	r.seq.EndWrite()
+	r.seq.EndWriteSingle()
 	t.pids[slot] = 0
 	return nil
 }

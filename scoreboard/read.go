@@ -1,22 +1,17 @@
 package scoreboard
 
 import (
+	"context"
 	"fmt"
-	"runtime"
 	"time"
 )
 
-// A reader retries a record that is being written: first at once, then
-// sleeping, for up to readPatience over the whole snapshot (so a hostile
-// worker cannot make a snapshot slow), before reporting it as such. A
+// readPatience bounds how long a snapshot waits, over all its slots, for
+// records being written, so that a hostile worker cannot make it slow. A
 // writer holds a record for nanoseconds, unless the scheduler preempts it
 // mid-update; only a writer that died mid-update (until the master reaps
-// it) or a hostile one makes a reader give up.
-const (
-	readSpins    = 16
-	readPatience = 20 * time.Millisecond
-	readPause    = 50 * time.Microsecond
-)
+// it) or a hostile one makes a reader give up on a record.
+const readPatience = 20 * time.Millisecond
 
 // Snapshot returns a consistent copy of the scoreboard: the pool record
 // and, when full, every used slot. It never blocks a writer and writes
@@ -33,9 +28,10 @@ func (b *Board) Snapshot(full bool) (Snapshot, error) {
 		snap.Procs = make([]Proc, 0, len(b.procs))
 	}
 	rec := new(procRecord) // one copy buffer for every slot
-	patience := readPatience
+	ctx, cancel := context.WithTimeout(context.Background(), readPatience)
+	defer cancel()
 	for i := range b.procs {
-		p, used := b.readProc(i, rec, now, &patience)
+		p, used := b.readProc(ctx, i, rec, now)
 		if !used {
 			continue
 		}
@@ -78,27 +74,13 @@ func (b *Board) poolValues() Pool {
 	return p
 }
 
-// readProc copies slot i into rec under its sequence and decodes it,
-// spending from the snapshot's patience; used says whether the slot
-// belongs to a process.
-func (b *Board) readProc(i int, rec *procRecord, now time.Time, patience *time.Duration) (Proc, bool) {
-	ok := false
+// readProc copies slot i into rec under its sequence, waiting for a
+// write in progress until ctx is done, and decodes it; used says whether
+// the slot belongs to a process.
+func (b *Board) readProc(ctx context.Context, i int, rec *procRecord, now time.Time) (Proc, bool) {
 	src := &b.procs[i]
-	for try := 0; try < readSpins || *patience > 0; try++ {
-		if seq, stable := src.seq.ReadBegin(); stable {
-			copy(recordBytes(rec), recordBytes(src))
-			if !src.seq.ReadRetry(seq) {
-				ok = true
-				break
-			}
-		}
-		if try < readSpins {
-			runtime.Gosched()
-		} else {
-			time.Sleep(readPause)
-			*patience -= readPause
-		}
-	}
+	err := src.seq.Read(ctx, func() { copy(recordBytes(rec), recordBytes(src)) })
+	ok := err == nil
 	used := rec.used == 1
 	masterPID := 0
 	if b.master != nil {
@@ -110,7 +92,7 @@ func (b *Board) readProc(i int, rec *procRecord, now time.Time, patience *time.D
 	}
 	p := Proc{Slot: i, PID: max(masterPID, 0)}
 	if !ok {
-		p.Invalid = "record was being written by a process that did not finish"
+		p.Invalid = "record was being written by a process that did not finish: " + err.Error()
 		return p, true
 	}
 	decode(&p, rec, now)

@@ -33,22 +33,22 @@ func (b *Board) Slot(i int) (*Slot, error) {
 	}
 	s := &Slot{pool: b.pool, r: &b.procs[i]}
 	now := nowNano()
-	s.r.seq.BeginWrite()
+	s.r.seq.BeginWriteSingle()
 	s.r.used = 1
 	s.r.pid = int64(os.Getpid())
 	s.r.startTime, s.r.lastActivity = now, now
 	s.r.stage = uint32(Idle)
-	s.r.seq.EndWrite()
+	s.r.seq.EndWriteSingle()
 	return s, nil
 }
 
 // Accepting enters the Idle stage: waiting for the next connection.
 func (s *Slot) Accepting() {
 	now := nowNano()
-	s.r.seq.BeginWrite()
+	s.r.seq.BeginWriteSingle()
 	s.r.stage = uint32(Idle)
 	s.r.lastActivity = now
-	s.r.seq.EndWrite()
+	s.r.seq.EndWriteSingle()
 	if s.active {
 		s.active = false
 		addClamped(&s.pool.active, -1)
@@ -60,13 +60,13 @@ func (s *Slot) Accepting() {
 func (s *Slot) ReadingHeaders() {
 	now := nowNano()
 	r := s.r
-	r.seq.BeginWrite()
+	r.seq.BeginWriteSingle()
 	r.stage = uint32(ReadingHead)
 	r.accepted, r.lastActivity = now, now
 	r.requests++
 	r.duration, r.cpu, r.memory, r.contentLength = 0, 0, 0, 0
 	r.method[0], r.uri[0], r.query[0], r.script[0], r.user[0] = 0, 0, 0, 0, 0
-	r.seq.EndWrite()
+	r.seq.EndWriteSingle()
 	s.pool.acceptedConn.Add(1)
 	if !s.active {
 		s.active = true
@@ -78,7 +78,7 @@ func (s *Slot) ReadingHeaders() {
 // content length, each truncated to its field as PHP-FPM truncates them.
 func (s *Slot) RequestInfo(info RequestInfo) {
 	r := s.r
-	r.seq.BeginWrite()
+	r.seq.BeginWriteSingle()
 	r.stage = uint32(GettingInfo)
 	putString(r.method[:], info.Method)
 	putString(r.uri[:], info.URI)
@@ -86,7 +86,7 @@ func (s *Slot) RequestInfo(info RequestInfo) {
 	putString(r.user[:], info.User)
 	putString(r.script[:], info.Script)
 	r.contentLength = info.ContentLength
-	r.seq.EndWrite()
+	r.seq.EndWriteSingle()
 }
 
 // Executing enters the Running stage.
@@ -97,13 +97,13 @@ func (s *Slot) Executing() { s.stage(Running) }
 func (s *Slot) End(cpu time.Duration, memory uint64) {
 	now := nowNano()
 	r := s.r
-	r.seq.BeginWrite()
+	r.seq.BeginWriteSingle()
 	r.stage = uint32(Ending)
 	r.lastActivity = now
 	r.duration = now - r.accepted
 	r.cpu = int64(cpu)
 	r.memory = memory
-	r.seq.EndWrite()
+	r.seq.EndWriteSingle()
 	storeMax(&s.pool.memoryPeak, memory)
 }
 
@@ -114,7 +114,7 @@ func (s *Slot) Finished() { s.stage(Finishing) }
 // process manager need only when a request was accepted, when it ended
 // and when the worker became idle.
 func (s *Slot) stage(st Stage) {
-	s.r.seq.BeginWrite()
+	s.r.seq.BeginWriteSingle()
 	s.r.stage = uint32(st)
-	s.r.seq.EndWrite()
+	s.r.seq.EndWriteSingle()
 }

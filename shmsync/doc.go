@@ -44,8 +44,9 @@
 // On Linux waiting sleeps on a futex shared between processes (FUTEX_WAIT
 // and FUTEX_WAKE without FUTEX_PRIVATE_FLAG), and a holder is dead when
 // /proc/<pid>/stat is gone, shows a zombie, or shows a start time other
-// than the one recorded. Elsewhere waiting polls with short sleeps, and a
-// holder is dead when kill(pid, 0) fails with ESRCH: a reused pid is not
-// detected there. Processes sharing a lock must see the same pids, so they
+// than the one recorded (or, when /proc hides other users' processes, when
+// kill(pid, 0) fails with ESRCH). Elsewhere waiting polls with short
+// sleeps, and a holder is dead when kill(pid, 0) fails with ESRCH: a reused
+// pid is not detected there. Processes sharing a lock must see the same pids, so they
 // must live in the same pid namespace.
 package shmsync

@@ -71,7 +71,10 @@ func alive(v uint64) bool {
 		ok, err := sys.ProcessExists(pid)
 		return ok || err != nil
 	case errors.Is(err, syscall.ENOENT), errors.Is(err, syscall.ESRCH):
-		return false
+		// Gone, unless /proc hides other users' processes (hidepid):
+		// then only kill can tell, and a reused pid goes unnoticed.
+		ok, err := sys.ProcessExists(pid)
+		return ok || err != nil
 	default:
 		return true
 	}

@@ -39,6 +39,16 @@ import (
 // process wrote before Unlock is visible to the process whose Lock takes
 // the lock next. A takeover acquires too, but what the dead holder wrote is
 // only as complete as it got.
+//
+// Unlock without waiters is a load and a plain store, as cheap as FPM's
+// spinlock. A locker that announces itself (sets the wait bit) between
+// that load and that store and falls asleep in the same instant is not
+// woken by that Unlock; it wakes at its next poll, at most PollInterval
+// later. This is a rare delay, never a deadlock.
+//
+// The word is only as trustworthy as the processes that map it: one that
+// scribbles on it can wedge or break the lock. Callers that must not stall
+// on a misbehaving process use LockContext.
 type Mutex struct {
 	word atomic.Uint64
 }

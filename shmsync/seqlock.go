@@ -91,7 +91,7 @@ func (s *Seqlock) EndWriteSingle() { s.end() }
 // begin records this process as the writer and makes the sequence odd.
 func (s *Seqlock) begin() {
 	if s.writer.Load() != self {
-		s.writer.Store(self)
+		order.StoreRelease64((*uint64)(unsafe.Pointer(&s.writer)), self) // visible no later than the odd sequence
 	}
 	if seq := s.seq.Load(); seq&1 == 0 {
 		order.StoreRelease64(s.seqPtr(), seq+1)
@@ -237,25 +237,31 @@ type Record[T any] struct {
 // an error matching ErrWriterDead, and the zero T, when that write's
 // writer has died (until the record is rewritten or repaired).
 func (r *Record[T]) Load() (T, error) {
-	seq := r.lock.seq.Load()
-	if seq&1 == 0 {
-		v := r.val
-		order.AcquireFence()
-		if r.lock.seq.Load() == seq {
-			return v, nil
-		}
-	}
-	return r.LoadContext(context.Background())
-}
-
-// LoadContext is Load that gives up when ctx is done, returning ctx.Err().
-func (r *Record[T]) LoadContext(ctx context.Context) (T, error) {
 	var v T
-	if err := r.lock.Read(ctx, func() { v = r.val }); err != nil {
+	if err := r.Read(&v); err != nil {
 		var zero T
 		return zero, err
 	}
 	return v, nil
+}
+
+// Read is Load into *dst, which spares a large record a copy. On error
+// *dst holds no meaningful value.
+func (r *Record[T]) Read(dst *T) error {
+	seq := r.lock.seq.Load()
+	if seq&1 == 0 {
+		*dst = r.val
+		order.AcquireFence()
+		if r.lock.seq.Load() == seq {
+			return nil
+		}
+	}
+	return r.ReadContext(context.Background(), dst)
+}
+
+// ReadContext is Read that gives up when ctx is done, returning ctx.Err().
+func (r *Record[T]) ReadContext(ctx context.Context, dst *T) error {
+	return r.lock.Read(ctx, func() { *dst = r.val })
 }
 
 // Store replaces the record with v, taking the writers' lock. It returns

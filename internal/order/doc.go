@@ -8,10 +8,10 @@
 // (whose memory model, TSO, never reorders a store with earlier loads or
 // stores) it is a plain MOV. The functions here are:
 //
-//   - amd64: StoreRelease64 is one MOVQ in assembly; the call is a compiler
-//     barrier. The fences compile to nothing: TSO orders loads with loads
-//     and stores with stores, and the Go compiler keeps plain memory
-//     accesses on the same side of an atomic operation or an assembly call.
+//   - amd64: StoreRelease64 is one plain MOVQ, inlined (see its comment for
+//     why that is a release store under gc). The fences compile to
+//     nothing: TSO orders loads with loads and stores with stores, and gc
+//     keeps plain memory accesses on the same side of an atomic operation.
 //   - arm64: StoreRelease64 is STLR; AcquireFence is DMB ISHLD and
 //     ReleaseFence is DMB ISH.
 //   - elsewhere, and in every build with -race: sync/atomic operations, so

@@ -1,0 +1,44 @@
+//go:build unix
+
+package sys
+
+import "golang.org/x/sys/unix"
+
+// Open flags for Open, which adds O_CLOEXEC itself.
+const (
+	ORdonly   = unix.O_RDONLY
+	ORdwr     = unix.O_RDWR
+	OCreate   = unix.O_CREAT
+	OExcl     = unix.O_EXCL
+	ONoFollow = unix.O_NOFOLLOW
+)
+
+// File type bits of Stat.Mode.
+const (
+	ModeType    = unix.S_IFMT
+	ModeRegular = unix.S_IFREG
+)
+
+// Stat is what fstat says about a descriptor, as far as callers need it.
+type Stat struct {
+	Size int64  // bytes
+	Mode uint32 // type and permission bits
+	UID  int    // owner
+}
+
+// Fstat describes the file open as fd.
+func Fstat(fd int) (Stat, error) {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return Stat{}, err
+	}
+	return Stat{Size: st.Size, Mode: uint32(st.Mode), UID: int(st.Uid)}, nil
+}
+
+// Open opens path with flags plus O_CLOEXEC and returns the descriptor.
+func Open(path string, flags int, perm uint32) (int, error) {
+	return unix.Open(path, flags|unix.O_CLOEXEC, perm)
+}
+
+// Unlink removes the name path.
+func Unlink(path string) error { return unix.Unlink(path) }
