@@ -128,6 +128,6 @@ func newHeader(size int, tag uint64) Header {
 		CreatorPID: os.Getpid(),
 		Generation: 1,
 		Tag:        tag,
-		Created:    time.Now(),
+		Created:    now(),
 	}
 }

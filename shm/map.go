@@ -6,7 +6,6 @@ import (
 	"math"
 	"os"
 	"syscall"
-	"time"
 	"unsafe"
 
 	"github.com/fpmshm/fpmshm/internal/sys"
@@ -74,7 +73,7 @@ func (o *Options) mapSegment() (*Segment, error) {
 		flags:   o.Flags,
 		backing: backing,
 		fd:      -1,
-		created: time.Now(),
+		created: now(),
 	}, nil
 }
 
