@@ -46,12 +46,21 @@ func AllocWith(size int, o AllocOptions) (*Segment, error) {
 	if name == "" {
 		name = DefaultName
 	}
+	return newSegment("alloc", name, size, func() error { return checkName(name) },
+		func() (*Segment, string, error) { return newShared(name, size, o) })
+}
+
+// newSegment makes a shareable segment of size bytes for op: it runs
+// check and the size checks, reserves the bytes against SetLimit, makes
+// the segment with mk (which names the step that failed), and counts,
+// lists and logs it. Failures are logged *Errors.
+func newSegment(op, name string, size int, check func() error, mk func() (*Segment, string, error)) (*Segment, error) {
 	fail := func(err error, detail string) (*Segment, error) {
-		e := &Error{Op: "alloc", Name: name, Size: size, Detail: detail, Err: err}
+		e := &Error{Op: op, Name: name, Size: size, Detail: detail, Err: err}
 		logError(e)
 		return nil, e
 	}
-	if err := checkName(name); err != nil {
+	if err := check(); err != nil {
 		return fail(err, "")
 	}
 	if size <= 0 || size > maxSize-HeaderSize {
@@ -63,13 +72,13 @@ func AllocWith(size int, o AllocOptions) (*Segment, error) {
 	if detail, err := reserve(size); err != nil {
 		return fail(err, detail)
 	}
-	s, step, err := newShared(name, size, o)
+	s, step, err := mk()
 	if err != nil {
 		allocated.Add(-int64(size))
 		return fail(err, step)
 	}
 	link(s)
-	logDebug("allocated shared memory", name, size)
+	logDebug(op+" shared memory", name, size)
 	return s, nil
 }
 

@@ -21,7 +21,7 @@ func TestLogging(t *testing.T) {
 	Map(Options{Size: 1 << 62, Prot: rw, Flags: Shared | Anonymous})
 	out := buf.String()
 	for _, want := range []string{
-		`level=DEBUG msg="allocated shared memory" name=fpmshm size=3632`,
+		`level=DEBUG msg="alloc shared memory" name=fpmshm size=3632`,
 		`level=DEBUG msg="freed shared memory" name=fpmshm size=3632`,
 		`level=ERROR msg="shm: map (4611686018427387904 bytes): not enough memory`,
 		`op=map size=4611686018427387904`,

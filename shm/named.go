@@ -40,32 +40,10 @@ const namedPrefix = "fpmshm."
 // ErrLimit). Errors are *Error with Op "create". On platforms without
 // /dev/shm, ErrNotSupported.
 func Create(name string, size int) (*Segment, error) {
-	fail := func(err error, detail string) (*Segment, error) {
-		e := &Error{Op: "create", Name: name, Size: size, Detail: detail, Err: err}
-		logError(e)
-		return nil, e
-	}
-	path, err := namedPath(name)
-	if err != nil {
-		return fail(err, "")
-	}
-	if size <= 0 || size > maxSize-HeaderSize {
-		return fail(ErrSize, "")
-	}
-	if detail := beyondCapacity(size); detail != "" {
-		return fail(ErrLimit, detail)
-	}
-	if detail, err := reserve(size); err != nil {
-		return fail(err, detail)
-	}
-	s, detail, err := createNamed(path, name, size)
-	if err != nil {
-		allocated.Add(-int64(size))
-		return fail(err, detail)
-	}
-	link(s)
-	logDebug("created named shared memory", name, size)
-	return s, nil
+	var path string
+	return newSegment("create", name, size,
+		func() (err error) { path, err = namedPath(name); return err },
+		func() (*Segment, string, error) { return createNamed(path, name, size) })
 }
 
 // createNamed creates, reserves, maps and stamps the file path; on failure
