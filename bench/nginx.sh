@@ -31,7 +31,8 @@ cd "$(dirname "$0")/.." || exit 1
 tmp=$(mktemp -d) || exit 1
 pids=()
 cleanup() {
-	for p in "${pids[@]}"; do kill -KILL -- "-$p" 2>/dev/null || kill -KILL "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -40,7 +41,8 @@ go build -o "$tmp/fpmshm" ./cmd/fpmshm || exit 1
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
-# start_nginx FASTCGI_PORT: nginx on a free port passing to FASTCGI_PORT; prints the port.
+# start_nginx FASTCGI_PORT: nginx on a free port passing to FASTCGI_PORT;
+# sets nginx_port.
 start_nginx() {
 	local port dir
 	port=$(free_port) dir=$tmp/nginx-$1
@@ -67,16 +69,16 @@ http {
 	}
 }
 CONF
-	setsid nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" &
+	nginx -p "$dir" -c "$dir/nginx.conf" -e "$dir/error.log" </dev/null >/dev/null 2>&1 &
 	pids+=($!)
 	wait_port "$port" || { echo "nginx did not start" >&2; exit 1; }
-	echo "$port"
+	nginx_port=$port
 }
 
 # serve_fpmshm PORT [FLAGS]: fpmshm serve, static pool.
 serve_fpmshm() {
 	local port=$1; shift
-	setsid "$tmp/fpmshm" serve -pm static -pm.max_children "$children" -listen "127.0.0.1:$port" -http "" -pid "" "$@" 2>"$tmp/fpmshm-$port.log" &
+	"$tmp/fpmshm" serve -pm static -pm.max_children "$children" -listen "127.0.0.1:$port" -http "" -pid "" "$@" </dev/null >/dev/null 2>"$tmp/fpmshm-$port.log" &
 	pids+=($!)
 	wait_port "$port" || { echo "fpmshm serve did not start" >&2; cat "$tmp/fpmshm-$port.log" >&2; exit 1; }
 }
@@ -95,21 +97,23 @@ listen = 127.0.0.1:$1
 pm = static
 pm.max_children = $children
 CONF
-	setsid "$phpfpm" -n -y "$tmp/php-fpm.conf" -R &
+	"$phpfpm" -n -y "$tmp/php-fpm.conf" -R </dev/null >/dev/null 2>&1 &
 	pids+=($!)
 	wait_port "$1" || { echo "php-fpm did not start" >&2; exit 1; }
 }
 
 mkdir -p "$tmp/www"
+chmod 755 "$tmp" "$tmp/www"
 printf '<?php echo "Hello from fpmshm.\\n";\n' >"$tmp/www/index.php"
 
 p1=$(free_port); serve_fpmshm "$p1"
 p2=$(free_port); serve_fpmshm "$p2" -no-scoreboard
-n1=$(start_nginx "$p1"); n2=$(start_nginx "$p2")
+start_nginx "$p1"; n1=$nginx_port
+start_nginx "$p2"; n2=$nginx_port
 names=("fpmshm (scoreboard on)" "fpmshm (-no-scoreboard)")
 urls=("http://127.0.0.1:$n1/index.php" "http://127.0.0.1:$n2/index.php")
 if [ -n "$phpfpm" ]; then
-	p3=$(free_port); serve_phpfpm "$p3"; n3=$(start_nginx "$p3")
+	p3=$(free_port); serve_phpfpm "$p3"; start_nginx "$p3"; n3=$nginx_port
 	names+=("php-fpm 8.2 (echo)"); urls+=("http://127.0.0.1:$n3/index.php")
 else
 	echo "php-fpm8.2 is not installed: skipping it" >&2
@@ -135,4 +139,5 @@ for i in "${!urls[@]}"; do
 	echo "| ${names[$i]} | $(echo "${results[$i]}" | median) |"
 done
 on=$(echo "${results[0]}" | median) off=$(echo "${results[1]}" | median)
-awk -v on="$on" -v off="$off" 'BEGIN { printf "scoreboard cost: %.2f%% of throughput (target: at most 2%%)\n", (off - on) * 100 / off }'
+awk -v on="$on" -v off="$off" 'BEGIN { printf "scoreboard cost, from the medians: %.2f%% of throughput (target: at most 2%%)\n", (off - on) * 100 / off }'
+

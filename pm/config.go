@@ -22,10 +22,10 @@ const (
 
 // Config is one pool: PHP-FPM's pool directives that fpmshm implements,
 // plus the settings of the Go side. The zero value of each field means
-// PHP-FPM's default where it has one; see Defaults and Validate.
+// PHP-FPM's default where it has one; see Validate.
 type Config struct {
-	Pool string        // the pool's name ([www]); "www" when empty
-	PM   PM            // pm: Static, Dynamic or Ondemand; Dynamic when zero
+	Pool string // the pool's name ([www]); "www" when empty
+	PM   PM     // pm: Static, Dynamic or Ondemand; Dynamic when zero
 
 	MaxChildren     int // pm.max_children: the most workers at once
 	StartServers    int // pm.start_servers (dynamic): min + (max - min) / 2 when 0

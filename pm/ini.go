@@ -23,10 +23,12 @@ type DirectiveError struct {
 	Err     error
 }
 
+// Error returns "FILE:LINE: [SECTION] KEY: reason".
 func (e *DirectiveError) Error() string {
 	return fmt.Sprintf("%s:%d: [%s] %s: %v", e.File, e.Line, e.Section, e.Key, e.Err)
 }
 
+// Unwrap returns the reason, such as ErrUnknownDirective.
 func (e *DirectiveError) Unwrap() error { return e.Err }
 
 // ErrUnknownDirective is matched by the DirectiveError of a directive that

@@ -3,6 +3,9 @@
 // Usage:
 //
 //	fpmshm demo      allocate, write and free segments, printing the accounting
+//	fpmshm serve     run a pool of workers behind FastCGI and HTTP, as php-fpm does
+//	fpmshm status    print a running pool's status page, read from shared memory
+//	fpmshm top       watch a running pool and its processes, live
 //
 // Run "fpmshm COMMAND -h" for a command's flags.
 package main
@@ -16,7 +19,10 @@ import (
 // commands maps each subcommand to its entry point, which gets the
 // arguments after the command's name and returns the exit code.
 var commands = map[string]func(args []string) int{
-	"demo": demo,
+	"demo":   demo,
+	"serve":  serve,
+	"status": runStatus,
+	"top":    top,
 }
 
 func main() {

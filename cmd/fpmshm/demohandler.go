@@ -1,0 +1,86 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/fpmshm/fpmshm/pm"
+)
+
+// demoBody is the first line of every demo page.
+const demoBody = "Hello from fpmshm.\n"
+
+// maxDemoAlloc bounds what the demo page allocates for one request.
+const maxDemoAlloc = 1 << 30
+
+// demoHandler is serve's built-in page. Its query can make the request
+// show on the status page: sleep=DURATION waits, cpu=DURATION spins,
+// alloc=BYTES (with an optional k, M or G) allocates and touches memory.
+// For example /?sleep=2s&alloc=64M.
+func demoHandler() http.Handler {
+	var served atomic.Int64
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		n := served.Add(1)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		var b strings.Builder
+		b.WriteString(demoBody)
+		fmt.Fprintf(&b, "worker pid %d, its request %d; %s %s\n", os.Getpid(), n, r.Method, r.URL.RequestURI())
+		if p := pm.Params(r); p != nil {
+			fmt.Fprintf(&b, "SCRIPT_NAME %s, SCRIPT_FILENAME %s\n", p["SCRIPT_NAME"], p["SCRIPT_FILENAME"])
+		}
+		if d, err := time.ParseDuration(q.Get("cpu")); err == nil && d > 0 {
+			spin(min(d, time.Minute))
+			fmt.Fprintf(&b, "spun the CPU for %s\n", d)
+		}
+		if size, ok := parseSize(q.Get("alloc")); ok {
+			mem := make([]byte, size)
+			for i := 0; i < len(mem); i += 4096 {
+				mem[i] = 1
+			}
+			fmt.Fprintf(&b, "allocated %d bytes\n", len(mem))
+		}
+		if d, err := time.ParseDuration(q.Get("sleep")); err == nil && d > 0 {
+			time.Sleep(min(d, 10*time.Minute))
+			fmt.Fprintf(&b, "slept %s\n", d)
+		}
+		w.Write([]byte(b.String()))
+	})
+}
+
+// spin keeps the CPU busy for d.
+func spin(d time.Duration) {
+	x := 0
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		for i := range 10000 {
+			x += i
+		}
+	}
+	_ = x
+}
+
+// parseSize parses "4096", "64k", "64M" or "1G".
+func parseSize(s string) (int, bool) {
+	if s == "" {
+		return 0, false
+	}
+	mult := 1
+	switch s[len(s)-1] {
+	case 'k', 'K':
+		mult, s = 1<<10, s[:len(s)-1]
+	case 'm', 'M':
+		mult, s = 1<<20, s[:len(s)-1]
+	case 'g', 'G':
+		mult, s = 1<<30, s[:len(s)-1]
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 || n > maxDemoAlloc/mult {
+		return 0, false
+	}
+	return n * mult, true
+}

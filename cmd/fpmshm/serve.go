@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/fpmshm/fpmshm/pm"
+	"github.com/fpmshm/fpmshm/shm"
+)
+
+// defaultPIDFile is where serve writes the master's pid, and where status
+// and top look for it, unless told otherwise.
+func defaultPIDFile() string { return filepath.Join(os.TempDir(), "fpmshm.pid") }
+
+// serveDefaults is the pool serve runs without a file or flags.
+func serveDefaults() pm.Config {
+	return pm.Config{
+		Pool:            pm.DefaultPool,
+		PM:              pm.Dynamic,
+		MaxChildren:     5,
+		StartServers:    2,
+		MinSpareServers: 1,
+		MaxSpareServers: 3,
+		Listen:          "127.0.0.1:9000",
+		HTTPListen:      "127.0.0.1:8080",
+		StatusPath:      "/status",
+		PingPath:        "/ping",
+		PingResponse:    "pong",
+		PIDFile:         defaultPIDFile(),
+	}
+}
+
+// serve runs a pool of workers serving the demo handler, as php-fpm runs
+// a pool of PHP children.
+func serve(args []string) int {
+	cfg, verbose, code := serveConfig(args)
+	if code >= 0 {
+		return code
+	}
+	level := slog.LevelInfo
+	if verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	shm.SetLogger(log)
+	cfg.Logger = log
+	if err := pm.Run(context.Background(), cfg, demoHandler()); err != nil {
+		log.Error("fpmshm serve", "err", err)
+		if errors.Is(err, pm.ErrConfig) {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+// serveConfig builds the pool from the defaults, the -y file and the
+// flags, which win over the file: the flags are parsed once to find the
+// file, then again over what the file gave. code is the exit code when
+// the command must stop, -1 otherwise.
+func serveConfig(args []string) (cfg pm.Config, verbose bool, code int) {
+	var file string
+	newFlags := func(c *pm.Config) *flag.FlagSet {
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		fs.Usage = func() {
+			fmt.Fprintf(fs.Output(), "usage: fpmshm serve [-y FILE] [flags]\n\n"+
+				"Runs a pool of worker processes serving a demo page over FastCGI and HTTP, with\n"+
+				"PHP-FPM's status page and ping. Flags are PHP-FPM's directives and win over FILE.\n"+
+				"Signals: SIGTERM/SIGINT stop, SIGQUIT stops gracefully, SIGUSR2 reloads the workers.\n\n")
+			fs.PrintDefaults()
+		}
+		fs.StringVar(&file, "y", "", "read the pool from this php-fpm.conf-style `FILE` (one pool section; [global] may set pid)")
+		fs.BoolVar(&verbose, "v", false, "log at debug level")
+		bindFlags(fs, c)
+		return fs
+	}
+	cfg = serveDefaults()
+	first := cfg
+	fs := newFlags(&first)
+	if err := fs.Parse(args); err != nil {
+		return cfg, false, 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "fpmshm serve: unexpected arguments %q\n", fs.Args())
+		return cfg, false, 2
+	}
+	if file == "" || pm.IsWorker() { // a worker gets its pool from the master
+		return first, verbose, -1
+	}
+	if err := pm.LoadFile(file, &cfg); err != nil {
+		fmt.Fprintf(os.Stderr, "fpmshm serve: %v\n", err)
+		return cfg, false, 2
+	}
+	if err := newFlags(&cfg).Parse(args); err != nil {
+		return cfg, false, 2
+	}
+	return cfg, verbose, -1
+}
+
+// bindFlags declares one flag per directive, named as the directive.
+func bindFlags(fs *flag.FlagSet, c *pm.Config) {
+	fs.StringVar(&c.Pool, "pool", c.Pool, "the pool's `name`")
+	fs.Func("pm", "process manager: static, dynamic or ondemand (default dynamic)", func(s string) error {
+		v, err := pm.ParsePM(s)
+		c.PM = v
+		return err
+	})
+	fs.IntVar(&c.MaxChildren, "pm.max_children", c.MaxChildren, "the most workers at once")
+	fs.IntVar(&c.StartServers, "pm.start_servers", c.StartServers, "workers at start (dynamic)")
+	fs.IntVar(&c.MinSpareServers, "pm.min_spare_servers", c.MinSpareServers, "fewest idle workers (dynamic)")
+	fs.IntVar(&c.MaxSpareServers, "pm.max_spare_servers", c.MaxSpareServers, "most idle workers (dynamic)")
+	fs.IntVar(&c.MaxRequests, "pm.max_requests", c.MaxRequests, "requests before a worker is replaced (0: never)")
+	durationFlag(fs, &c.ProcessIdleTimeout, "pm.process_idle_timeout", "idle time before an ondemand worker stops (default 10s)")
+	durationFlag(fs, &c.RequestTerminateTimeout, "request_terminate_timeout", "kill a worker serving one request this long (0: off)")
+	durationFlag(fs, &c.RequestSlowlogTimeout, "request_slowlog_timeout", "count and log requests running this long (0: off)")
+	fs.StringVar(&c.Listen, "listen", c.Listen, "FastCGI socket: host:port, port or unix socket path (empty: none)")
+	fs.StringVar(&c.HTTPListen, "http", c.HTTPListen, "plain HTTP socket, same forms (empty: none)")
+	fs.IntVar(&c.ListenBacklog, "listen.backlog", c.ListenBacklog, "listen queue size (default 511)")
+	fs.StringVar(&c.StatusPath, "pm.status_path", c.StatusPath, "status page path (empty: off)")
+	fs.StringVar(&c.PingPath, "ping.path", c.PingPath, "ping path (empty: off)")
+	fs.StringVar(&c.PingResponse, "ping.response", c.PingResponse, "ping response")
+	fs.StringVar(&c.PIDFile, "pid", c.PIDFile, "write the master's pid to this `file` (empty: none)")
+	fs.BoolVar(&c.NoScoreboard, "no-scoreboard", false, "turn the workers' scoreboard updates off (pm static only; for measuring their cost)")
+}
+
+// durationFlag declares a flag taking PHP-FPM's timeouts ("30", "30s",
+// "2m") or Go durations ("1.5s").
+func durationFlag(fs *flag.FlagSet, d *time.Duration, name, usage string) {
+	fs.Func(name, usage, func(s string) error {
+		v, err := pm.ParseDuration(s)
+		if err != nil {
+			if v, err = time.ParseDuration(s); err != nil {
+				return fmt.Errorf("%q is not a timeout", s)
+			}
+		}
+		*d = v
+		return nil
+	})
+}

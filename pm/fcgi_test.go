@@ -1,0 +1,218 @@
+package pm
+
+import (
+	"bufio"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/fpmshm/fpmshm/scoreboard"
+)
+
+// fakeRecorder notes the stages a request goes through.
+type fakeRecorder struct{ calls []string }
+
+func (f *fakeRecorder) Accepting()      { f.calls = append(f.calls, "Accepting") }
+func (f *fakeRecorder) ReadingHeaders() { f.calls = append(f.calls, "ReadingHeaders") }
+func (f *fakeRecorder) RequestInfo(i scoreboard.RequestInfo) {
+	f.calls = append(f.calls, fmt.Sprintf("RequestInfo %s %s ?%s user=%s script=%s len=%d", i.Method, i.URI, i.Query, i.User, i.Script, i.ContentLength))
+}
+func (f *fakeRecorder) Executing() { f.calls = append(f.calls, "Executing") }
+func (f *fakeRecorder) End(cpu time.Duration, memory uint64) {
+	f.calls = append(f.calls, "End")
+	if cpu < 0 || memory == 0 {
+		f.calls = append(f.calls, fmt.Sprintf("bad End(%v, %d)", cpu, memory))
+	}
+}
+func (f *fakeRecorder) Finished() { f.calls = append(f.calls, "Finished") }
+
+// fcgiPair serves one connection with a fcgiServer in a goroutine and
+// returns the client's end and the server's result.
+func fcgiPair(t *testing.T, h http.HandlerFunc, rec recorder) (net.Conn, <-chan error) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	s := newFCGIServer(func(w http.ResponseWriter, r *http.Request, _ string) { h(w, r) }, newStages(rec), slog.New(slog.DiscardHandler))
+	done := make(chan error, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			done <- err
+			return
+		}
+		done <- s.serveConn(c, func() bool { return false })
+	}()
+	c, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c, done
+}
+
+// fcgiClient is a minimal web-server side of FastCGI.
+type fcgiClient struct {
+	c  net.Conn
+	bw *bufio.Writer
+	rr recordReader
+}
+
+func newFCGIClient(c net.Conn) *fcgiClient {
+	cl := &fcgiClient{c: c, bw: bufio.NewWriter(c)}
+	cl.rr.r = bufio.NewReader(c)
+	return cl
+}
+
+// request sends one request and returns its FCGI_STDOUT and the protocol
+// status of its FCGI_END_REQUEST.
+func (cl *fcgiClient) request(t *testing.T, id uint16, keep bool, params map[string]string, body ...string) (string, uint8) {
+	t.Helper()
+	flags := byte(0)
+	if keep {
+		flags = flagKeepConn
+	}
+	writeRecord(cl.bw, typeBeginRequest, id, []byte{0, roleResponder, flags, 0, 0, 0, 0, 0})
+	var p []byte
+	for k, v := range params {
+		p = appendPair(p, k, v)
+	}
+	writeRecord(cl.bw, typeParams, id, p)
+	writeRecord(cl.bw, typeParams, id, nil)
+	for _, b := range body {
+		writeRecord(cl.bw, typeStdin, id, []byte(b))
+	}
+	writeRecord(cl.bw, typeStdin, id, nil)
+	if err := cl.bw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return cl.response(t, id)
+}
+
+func (cl *fcgiClient) response(t *testing.T, id uint16) (string, uint8) {
+	t.Helper()
+	cl.c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var out strings.Builder
+	for {
+		rec, err := cl.rr.next()
+		if err != nil {
+			t.Fatalf("reading the response: %v (so far %.300q)", err, out.String())
+		}
+		if rec.id != id {
+			t.Fatalf("record of request %d, want %d", rec.id, id)
+		}
+		switch rec.typ {
+		case typeStdout:
+			out.Write(rec.content)
+		case typeEndRequest:
+			return out.String(), rec.content[4]
+		}
+	}
+}
+
+func TestFastCGIRequest(t *testing.T) {
+	rec := &fakeRecorder{}
+	c, done := fcgiPair(t, func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		w.Header().Set("X-Echo", r.Header.Get("X-Test"))
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprintf(w, "%s %s %s [%s] %s", r.Method, r.URL.RequestURI(), Params(r)["SCRIPT_FILENAME"], body, r.RemoteAddr)
+	}, rec)
+	cl := newFCGIClient(c)
+	params := map[string]string{
+		"REQUEST_METHOD": "POST", "SCRIPT_NAME": "/app.php", "SCRIPT_FILENAME": "/srv/app.php",
+		"REQUEST_URI": "/app.php?a=1", "QUERY_STRING": "a=1", "CONTENT_LENGTH": "11",
+		"SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_USER": "bob", "HTTP_X_TEST": "yes",
+		"REMOTE_ADDR": "10.0.0.1", "REMOTE_PORT": "5555",
+	}
+	out, status := cl.request(t, 1, true, params, "hello ", "world")
+	want := "Status: 201 Created\r\nContent-Type: text/plain; charset=utf-8\r\nX-Echo: yes\r\n\r\n" + // sniffed, as net/http
+		"POST /app.php?a=1 /srv/app.php [hello world] 10.0.0.1:5555"
+	if out != want || status != statusRequestComplete {
+		t.Errorf("response %q (status %d), want %q", out, status, want)
+	}
+	wantCalls := "ReadingHeaders|RequestInfo POST /app.php ?a=1 user=bob script=/srv/app.php len=11|Executing|End|Finished"
+	if got := strings.Join(rec.calls, "|"); got != wantCalls {
+		t.Errorf("stages %s, want %s", got, wantCalls)
+	}
+
+	// A second request on the kept connection, whose body spans records.
+	big := strings.Repeat("x", 200000)
+	out, _ = cl.request(t, 2, false, map[string]string{"SCRIPT_NAME": "/b", "QUERY_STRING": "big"}, big[:50000], big[50000:100000], big[100000:150000], big[150000:])
+	if !strings.HasPrefix(out, "Status: 201 Created\r\n") || !strings.Contains(out, "GET /b?big  ["+big+"]") {
+		t.Errorf("second request: %.200q", out)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("serveConn after a request without FCGI_KEEP_CONN: %v", err)
+	}
+	if _, err := c.Read(make([]byte, 1)); err != io.EOF {
+		t.Errorf("the connection was not closed after the last request: %v", err)
+	}
+}
+
+func TestFastCGIManagementAndRoles(t *testing.T) {
+	c, done := fcgiPair(t, func(w http.ResponseWriter, r *http.Request) {}, nil)
+	cl := newFCGIClient(c)
+	var q []byte
+	q = appendPair(q, "FCGI_MPXS_CONNS", "")
+	q = appendPair(q, "FCGI_MAX_REQS", "")
+	writeRecord(cl.bw, typeGetValues, 0, q)
+	writeRecord(cl.bw, typeBeginRequest, 7, []byte{0, 2, 0, 0, 0, 0, 0, 0}) // the authorizer role
+	cl.bw.Flush()
+	rec, err := cl.rr.next()
+	if err != nil || rec.typ != typeGetValuesResult {
+		t.Fatalf("FCGI_GET_VALUES answered %v %v", rec.typ, err)
+	}
+	values := map[string]string{}
+	parseParams(rec.content, values)
+	if values["FCGI_MPXS_CONNS"] != "0" || values["FCGI_MAX_REQS"] != "1" || len(values) != 2 {
+		t.Errorf("FCGI_GET_VALUES_RESULT %v", values)
+	}
+	rec, err = cl.rr.next()
+	if err != nil || rec.typ != typeEndRequest || rec.id != 7 || rec.content[4] != statusUnknownRole {
+		t.Errorf("the authorizer role: %v %v %v", rec.typ, rec.content, err)
+	}
+	c.Close()
+	if err := <-done; err != nil {
+		t.Errorf("serveConn after the peer closed: %v", err)
+	}
+}
+
+func TestFastCGIHandlerPanics(t *testing.T) {
+	rec := &fakeRecorder{}
+	c, done := fcgiPair(t, func(w http.ResponseWriter, r *http.Request) { panic("boom") }, rec)
+	cl := newFCGIClient(c)
+	out, _ := cl.request(t, 1, true, map[string]string{"SCRIPT_NAME": "/p"})
+	if !strings.HasPrefix(out, "Status: 500 Internal Server Error\r\n") {
+		t.Errorf("response to a panicking handler: %q", out)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("serveConn: %v", err)
+	}
+	if got := strings.Join(rec.calls, "|"); !strings.HasSuffix(got, "End|Finished") {
+		t.Errorf("stages after a panic: %s", got)
+	}
+}
+
+func TestParamsLengths(t *testing.T) {
+	long := strings.Repeat("v", 300)
+	b := appendPair(appendPair(nil, "A", "1"), "LONG", long)
+	if binary.BigEndian.Uint32(b[2+1+1+1:])&^(1<<31) != 300 {
+		t.Fatalf("a long value is not encoded on 4 bytes: % x", b[:12])
+	}
+	m := map[string]string{}
+	if err := parseParams(b, m); err != nil || m["A"] != "1" || m["LONG"] != long {
+		t.Errorf("parseParams: %v %v", m, err)
+	}
+	if err := parseParams(b[:len(b)-1], map[string]string{}); err == nil {
+		t.Errorf("a truncated pair was accepted")
+	}
+}

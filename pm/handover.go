@@ -1,0 +1,107 @@
+package pm
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// The hand-over protocol between the master and the workers it re-executes.
+// A worker finds everything it needs in its environment:
+//
+//	FPMSHM_WORKER      "1": this process is a worker (Run serves instead of managing)
+//	FPMSHM_SLOT        the worker's scoreboard slot index
+//	FPMSHM_LISTEN_FDS  the listening sockets: "fcgi=3,http=4" (kind=descriptor)
+//	FPMSHM_PARENT_FD   the read end of a pipe the master never writes: EOF means it died
+//	FPMSHM_BOARD       the name of the scoreboard segment, handed over by the shm package
+//	                   (which names its own descriptors in FPMSHM_SEGMENTS)
+//	FPMSHM_CONFIG      the worker's settings, JSON (workerConfig)
+//
+// The descriptors are entries of exec.Cmd.ExtraFiles; no number is assumed.
+// Run removes these variables from the worker's environment once read, so
+// the handler's own child processes do not take themselves for workers.
+const (
+	envWorker    = "FPMSHM_WORKER"
+	envSlot      = "FPMSHM_SLOT"
+	envListenFDs = "FPMSHM_LISTEN_FDS"
+	envParentFD  = "FPMSHM_PARENT_FD"
+	envBoard     = "FPMSHM_BOARD"
+	envConfig    = "FPMSHM_CONFIG"
+)
+
+// IsWorker reports whether this process was started by a master as one of
+// its workers: pm.Run then serves requests instead of managing a pool.
+func IsWorker() bool { return os.Getenv(envWorker) == "1" }
+
+// workerConfig is what a worker needs of the pool's configuration.
+type workerConfig struct {
+	Pool         string
+	Generation   int
+	MaxRequests  int
+	StatusPath   string
+	PingPath     string
+	PingResponse string
+	NoScoreboard bool
+}
+
+// handover is what a worker reads from its environment.
+type handover struct {
+	slot      int
+	listeners []inheritedFD
+	parentFD  int
+	board     string
+	cfg       workerConfig
+}
+
+// inheritedFD is one listening socket handed to a worker.
+type inheritedFD struct {
+	kind string
+	fd   int
+}
+
+// encodeListenFDs formats the FPMSHM_LISTEN_FDS value.
+func encodeListenFDs(fds []inheritedFD) string {
+	parts := make([]string, len(fds))
+	for i, l := range fds {
+		parts[i] = l.kind + "=" + strconv.Itoa(l.fd)
+	}
+	return strings.Join(parts, ",")
+}
+
+// readHandover reads the worker's environment and clears it.
+func readHandover() (*handover, error) {
+	h := &handover{}
+	var err error
+	if h.slot, err = envInt(envSlot); err != nil {
+		return nil, err
+	}
+	if h.parentFD, err = envInt(envParentFD); err != nil {
+		return nil, err
+	}
+	h.board = os.Getenv(envBoard)
+	for _, part := range strings.Split(os.Getenv(envListenFDs), ",") {
+		kind, fdText, ok := strings.Cut(part, "=")
+		fd, err := strconv.Atoi(fdText)
+		if !ok || err != nil || fd < 3 || (kind != kindFastCGI && kind != kindHTTP) {
+			return nil, fmt.Errorf("worker hand-over: bad %s entry %q", envListenFDs, part)
+		}
+		h.listeners = append(h.listeners, inheritedFD{kind, fd})
+	}
+	if err := json.Unmarshal([]byte(os.Getenv(envConfig)), &h.cfg); err != nil {
+		return nil, fmt.Errorf("worker hand-over: %s: %w", envConfig, err)
+	}
+	for _, k := range []string{envWorker, envSlot, envListenFDs, envParentFD, envBoard, envConfig} {
+		os.Unsetenv(k)
+	}
+	return h, nil
+}
+
+func envInt(key string) (int, error) {
+	n, err := strconv.Atoi(os.Getenv(key))
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("worker hand-over: bad %s %q", key, os.Getenv(key))
+	}
+	return n, nil
+}

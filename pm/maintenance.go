@@ -1,0 +1,231 @@
+package pm
+
+import (
+	"fmt"
+	"syscall"
+	"time"
+
+	"github.com/fpmshm/fpmshm/scoreboard"
+)
+
+// poolView is one maintenance's view of the pool: the scoreboard's
+// snapshot joined to the master's own records.
+type poolView struct {
+	snap  scoreboard.Snapshot
+	procs map[int]*scoreboard.Proc // by pid; only slots whose pid matches the master's record
+	idle  []*child                 // live workers in the Idle stage (or still starting)
+	busy  int                      // live workers serving a request
+}
+
+// view takes a snapshot and sorts the live workers into idle and busy. A
+// worker still starting counts as idle, as PHP-FPM counts a child whose
+// slot it has just prepared; a slot that makes no sense counts as busy, so
+// that it is never stopped as idle.
+func (m *master) view() (*poolView, error) {
+	snap, err := m.board.Snapshot(true)
+	if err != nil {
+		return nil, err
+	}
+	v := &poolView{snap: snap, procs: map[int]*scoreboard.Proc{}}
+	bySlot := map[int]*scoreboard.Proc{}
+	for i := range snap.Procs {
+		bySlot[snap.Procs[i].Slot] = &snap.Procs[i]
+	}
+	for _, c := range m.kids {
+		p := bySlot[c.slot]
+		if p != nil && p.PID == c.pid {
+			v.procs[c.pid] = p
+		}
+		if c.retiring != "" {
+			continue
+		}
+		switch {
+		case p == nil || p.PID != c.pid:
+			v.idle = append(v.idle, c) // starting: its pid is not in the slot yet
+		case p.Invalid != "" || p.Stage != scoreboard.Idle:
+			v.busy++
+		default:
+			v.idle = append(v.idle, c)
+		}
+	}
+	return v, nil
+}
+
+// maintain is the once-a-second maintenance: listen queue, request
+// timeouts, then the pool size as pm asks.
+func (m *master) maintain() {
+	m.updateListenQueue()
+	if m.stopping != running && len(m.kids) == 0 {
+		return
+	}
+	v, err := m.view()
+	if err != nil {
+		m.log.Error("read the scoreboard", "err", err)
+		return
+	}
+	m.checkRequests(v)
+	if m.stopping != running {
+		return
+	}
+	for ; m.respawnDue > 0 && len(m.kids) < m.cfg.MaxChildren; m.respawnDue-- {
+		if !m.spawn() {
+			break
+		}
+	}
+	switch m.cfg.PM {
+	case Static:
+		for m.live() < m.cfg.MaxChildren && m.spawn() {
+		}
+	case Dynamic:
+		m.maintainDynamic(v)
+	case Ondemand:
+		m.maintainOndemand(v)
+	}
+}
+
+// updateListenQueue records the listen queue (all sockets together).
+func (m *master) updateListenQueue() {
+	var waiting, size uint64
+	for _, l := range m.ls {
+		w, s := l.queue()
+		waiting += w
+		size += s
+	}
+	if len(m.ls) > 0 {
+		m.board.SetListenQueue(waiting, size)
+	}
+}
+
+// maintainDynamic is PHP-FPM's dynamic pm: stop one idle worker when there
+// are more than pm.max_spare_servers idle; spawn when fewer than
+// pm.min_spare_servers are idle, 1 at first, then twice as many each
+// second while the shortage lasts, up to 32; count "max children reached"
+// once per episode when pm.max_children stops it.
+func (m *master) maintainDynamic(v *poolView) {
+	idle := len(v.idle)
+	if idle > m.cfg.MaxSpareServers {
+		if c := m.longestIdle(v); c != nil {
+			m.retire(c, "spare")
+		}
+		m.spawnRate = 1
+		return
+	}
+	if idle >= m.cfg.MinSpareServers {
+		m.spawnRate = 1
+		return
+	}
+	if len(m.kids) >= m.cfg.MaxChildren {
+		m.maxChildrenReached()
+		return
+	}
+	m.warnedMax = false
+	n := min(m.spawnRate, m.cfg.MinSpareServers-idle, m.cfg.MaxChildren-len(m.kids))
+	if m.spawnRate >= 8 {
+		m.log.Warn(fmt.Sprintf("seems busy (you may need to increase pm.start_servers, or pm.min/max_spare_servers), spawning %d children, there are %d idle, and %d total children",
+			n, idle, idle+v.busy))
+	}
+	for range n {
+		if !m.spawn() {
+			break
+		}
+	}
+	m.spawnRate = min(m.spawnRate*2, maxSpawnRate)
+}
+
+// maxChildrenReached counts one episode of a pool that wanted a worker
+// more but had pm.max_children.
+func (m *master) maxChildrenReached() {
+	if m.warnedMax {
+		return
+	}
+	m.warnedMax = true
+	m.board.AddMaxChildrenReached()
+	m.log.Warn(fmt.Sprintf("server reached pm.max_children setting (%d), consider raising it", m.cfg.MaxChildren))
+}
+
+// maintainOndemand stops the worker idle the longest if it has been idle
+// longer than pm.process_idle_timeout (one per second, as PHP-FPM).
+func (m *master) maintainOndemand(v *poolView) {
+	c := m.longestIdle(v)
+	if c == nil {
+		return
+	}
+	if m.idleSince(v, c) >= m.cfg.ProcessIdleTimeout {
+		m.retire(c, "idle")
+	}
+}
+
+// onDemand handles a connection waiting on a listening socket (ondemand):
+// a worker is spawned unless one is idle (or starting).
+func (m *master) onDemand() {
+	if m.stopping != running {
+		return
+	}
+	v, err := m.view()
+	if err != nil {
+		m.log.Error("read the scoreboard", "err", err)
+		return
+	}
+	if len(v.idle) > 0 {
+		return
+	}
+	if len(m.kids) >= m.cfg.MaxChildren {
+		m.maxChildrenReached()
+		return
+	}
+	m.warnedMax = false
+	m.spawn()
+}
+
+// longestIdle returns the idle worker whose last activity is oldest.
+func (m *master) longestIdle(v *poolView) *child {
+	var best *child
+	var bestSince time.Duration
+	for _, c := range v.idle {
+		if d := m.idleSince(v, c); best == nil || d > bestSince {
+			best, bestSince = c, d
+		}
+	}
+	return best
+}
+
+// idleSince is how long an idle worker has been idle: since its last
+// activity in the scoreboard, or its start while it has not written any.
+func (m *master) idleSince(v *poolView, c *child) time.Duration {
+	now := v.snap.Taken
+	if p := v.procs[c.pid]; p != nil && !p.LastActivity.IsZero() && p.Stage == scoreboard.Idle {
+		return now.Sub(p.LastActivity)
+	}
+	return now.Sub(c.started)
+}
+
+// checkRequests applies request_terminate_timeout (SIGKILL, the worker is
+// then reaped and replaced) and request_slowlog_timeout (counted and
+// logged once per request) to every worker serving a request.
+func (m *master) checkRequests(v *poolView) {
+	term, slow := m.cfg.RequestTerminateTimeout, m.cfg.RequestSlowlogTimeout
+	if term == 0 && slow == 0 {
+		return
+	}
+	for _, c := range m.kids {
+		p := v.procs[c.pid]
+		if p == nil || p.Invalid != "" || p.Stage == scoreboard.Idle || !p.Stage.Valid() {
+			continue
+		}
+		d := p.Duration
+		if slow > 0 && d >= slow && !c.slowSeen.Equal(p.Accepted) {
+			c.slowSeen = p.Accepted
+			m.board.AddSlowRequest()
+			m.log.Warn(fmt.Sprintf("child %d, script '%s' (request: \"%s %s\") executing too slow (%.6f sec), logging",
+				c.pid, p.Script, p.Method, p.RequestURI(), d.Seconds()))
+		}
+		if term > 0 && d >= term && !c.killed {
+			c.killed = true
+			m.log.Warn(fmt.Sprintf("child %d, script '%s' (request: \"%s %s\") execution timed out (%.6f sec), terminating",
+				c.pid, p.Script, p.Method, p.RequestURI(), d.Seconds()))
+			if err := c.proc.Signal(syscall.SIGKILL); err != nil {
+				m.log.Debug("signal worker", "pid", c.pid, "signal", "SIGKILL", "err", err)
+			}
+		}
+	}
+}

@@ -1,0 +1,288 @@
+package pm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"syscall"
+	"time"
+
+	"github.com/fpmshm/fpmshm/scoreboard"
+)
+
+// child is a worker as the master knows it: the master's own record, never
+// read from shared memory. Whom it signals and which slot it frees come
+// from here alone.
+type child struct {
+	pid     int
+	slot    int
+	gen     int
+	proc    process
+	started time.Time
+
+	retiring string    // why the master stopped it ("idle", "reload", ...); "" while it serves
+	killed   bool      // sent SIGKILL for request_terminate_timeout
+	slowSeen time.Time // accepted time of the request already counted as slow
+}
+
+// stopMode is how the master is stopping.
+type stopMode int
+
+const (
+	running      stopMode = iota
+	stopGraceful          // SIGQUIT: workers finish their request
+	stopNow               // SIGTERM, SIGINT, ctx: workers are terminated
+)
+
+// killGrace is how long a stop-now waits for SIGTERMed workers before
+// SIGKILL.
+const killGrace = time.Second
+
+// fastCrash is how soon after its start a worker may fail before its
+// replacement is put off to the next maintenance, so a worker that cannot
+// start does not respawn in a tight loop.
+const fastCrash = time.Second
+
+// master runs a pool: it spawns, reaps and replaces workers and runs
+// PHP-FPM's once-a-second maintenance. All its state is owned by the
+// goroutine of run; the methods below are called from there only.
+type master struct {
+	cfg   *Config
+	log   *slog.Logger
+	board masterBoard
+	sp    spawner
+	ls    []*listener
+	now   func() time.Time
+
+	kids       map[int]*child // by pid
+	gen        int
+	stopping   stopMode
+	spawnRate  int  // dynamic: workers to spawn at the next shortage (1 to 32)
+	warnedMax  bool // max children reached counted for the current episode
+	respawnDue int  // replacements put off to the next maintenance
+}
+
+// maxSpawnRate is PHP-FPM's cap of the dynamic spawn rate per second.
+const maxSpawnRate = 32
+
+func newMaster(cfg *Config, log *slog.Logger, board masterBoard, sp spawner, ls []*listener) *master {
+	return &master{
+		cfg: cfg, log: log, board: board, sp: sp, ls: ls, now: time.Now,
+		kids: map[int]*child{}, spawnRate: 1,
+	}
+}
+
+// run starts the pool and serves events until it has stopped. It locks
+// its goroutine to its thread for good, for the parent-death signal of
+// the workers it spawns (see dieWithMaster).
+func (m *master) run(ctx context.Context, exits <-chan exitEvent) error {
+	runtime.LockOSThread() // never unlocked: the thread ends with the master
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, masterSignals...)
+	defer signal.Stop(sigs)
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	demand := make(chan struct{})
+	if m.cfg.PM == Ondemand {
+		wctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go watchDemand(wctx, m.ls, demand)
+	}
+	m.startWorkers()
+	var killTimer <-chan time.Time
+	done := ctx.Done()
+	for m.stopping == running || len(m.kids) > 0 {
+		select {
+		case <-done:
+			done = nil
+			m.stop(stopNow)
+		case s := <-sigs:
+			m.onSignal(s)
+		case e := <-exits:
+			m.reap(e)
+		case <-tick.C:
+			m.maintain()
+		case <-demand:
+			m.onDemand()
+		case <-killTimer:
+			m.signalAll(syscall.SIGKILL, "")
+		}
+		if m.stopping == stopNow && killTimer == nil {
+			killTimer = time.After(killGrace)
+		}
+	}
+	m.log.Info("exiting, bye-bye!")
+	return nil
+}
+
+// startWorkers spawns the pool's first workers.
+func (m *master) startWorkers() {
+	for range m.cfg.startCount() {
+		if !m.spawn() {
+			break
+		}
+	}
+}
+
+// onSignal acts on a signal to the master.
+func (m *master) onSignal(s os.Signal) {
+	switch s {
+	case syscall.SIGTERM, syscall.SIGINT:
+		m.log.Info(fmt.Sprintf("Terminating ... (%s)", s))
+		m.stop(stopNow)
+	case syscall.SIGQUIT:
+		m.log.Info("Finishing ... (SIGQUIT: graceful stop)")
+		m.stop(stopGraceful)
+	case syscall.SIGUSR2:
+		m.log.Info("Reloading workers ... (SIGUSR2)")
+		m.reload()
+	case syscall.SIGUSR1:
+		m.log.Info("SIGUSR1: logs go to the standard error; nothing to reopen")
+	}
+}
+
+// stop stops the pool: gracefully (each worker finishes its request) or
+// now (SIGTERM, then SIGKILL after killGrace). A stop-now overrides a
+// graceful stop in progress.
+func (m *master) stop(mode stopMode) {
+	if mode <= m.stopping {
+		return
+	}
+	m.stopping = mode
+	if mode == stopNow {
+		m.signalAll(syscall.SIGTERM, "stop")
+		return
+	}
+	m.signalAll(syscall.SIGQUIT, "stop")
+}
+
+// reload replaces every worker with a new generation: the old ones are
+// told to finish their request and exit, and new ones start in the slots
+// that are free now and in those the old ones free. The listening sockets
+// stay open in the master all along, so no connection is refused: it
+// waits in the listen queue for the next free worker.
+func (m *master) reload() {
+	if m.stopping != running {
+		return
+	}
+	m.gen++
+	for _, c := range m.kids {
+		if c.retiring == "" {
+			m.retire(c, "reload")
+		}
+	}
+	m.topUp()
+}
+
+// topUp spawns workers of the current generation up to the pool's start
+// count, in free slots.
+func (m *master) topUp() {
+	for m.live() < m.cfg.startCount() && len(m.kids) < m.cfg.MaxChildren {
+		if !m.spawn() {
+			return
+		}
+	}
+}
+
+// retire tells a worker to finish its request and exit (SIGQUIT).
+func (m *master) retire(c *child, why string) {
+	c.retiring = why
+	if err := c.proc.Signal(syscall.SIGQUIT); err != nil {
+		m.log.Debug("signal worker", "pid", c.pid, "signal", "SIGQUIT", "err", err)
+	}
+}
+
+// signalAll sends sig to every worker, marking those not yet retiring.
+func (m *master) signalAll(sig syscall.Signal, why string) {
+	for _, c := range m.kids {
+		if why != "" && c.retiring == "" {
+			c.retiring = why
+		}
+		if err := c.proc.Signal(sig); err != nil {
+			m.log.Debug("signal worker", "pid", c.pid, "signal", signalName(sig), "err", err)
+		}
+	}
+}
+
+// live counts the workers that are not retiring.
+func (m *master) live() int {
+	n := 0
+	for _, c := range m.kids {
+		if c.retiring == "" {
+			n++
+		}
+	}
+	return n
+}
+
+// spawn starts one worker in a free slot; false if there is none or the
+// start failed (which is logged).
+func (m *master) spawn() bool {
+	slot, err := m.board.AllocSlot()
+	if err != nil {
+		if !errors.Is(err, scoreboard.ErrFull) {
+			m.log.Error("allocate a scoreboard slot", "err", err)
+		}
+		return false
+	}
+	pid, p, err := m.sp.spawn(slot, m.gen)
+	if err != nil {
+		m.log.Error("unable to spawn a worker", "err", err)
+		if ferr := m.board.FreeSlot(slot); ferr != nil {
+			m.log.Error("free scoreboard slot", "slot", slot, "err", ferr)
+		}
+		return false
+	}
+	if err := m.board.Started(slot, pid); err != nil {
+		m.log.Error("record worker pid", "slot", slot, "pid", pid, "err", err)
+	}
+	m.kids[pid] = &child{pid: pid, slot: slot, gen: m.gen, proc: p, started: m.now()}
+	m.log.Debug("child started", "pid", pid, "slot", slot, "generation", m.gen)
+	return true
+}
+
+// reap handles a worker's end: its slot is freed (which also repairs a
+// record it left half-written) and, unless the master stopped it on
+// purpose, it is replaced as PHP-FPM replaces its children.
+func (m *master) reap(e exitEvent) {
+	c, ok := m.kids[e.pid]
+	if !ok {
+		return
+	}
+	delete(m.kids, e.pid)
+	if err := m.board.FreeSlot(c.slot); err != nil {
+		m.log.Error("free scoreboard slot", "slot", c.slot, "pid", c.pid, "err", err)
+	}
+	lived := m.now().Sub(c.started)
+	how, failed := describeExit(e, lived)
+	switch {
+	case c.retiring != "" || (!failed && m.stopping != running):
+		m.log.Debug(fmt.Sprintf("child %d %s", c.pid, how), "reason", c.retiring)
+	case failed:
+		m.log.Warn(fmt.Sprintf("child %d %s", c.pid, how))
+	default:
+		m.log.Info(fmt.Sprintf("child %d %s", c.pid, how))
+	}
+	m.replace(c, failed && lived < fastCrash)
+}
+
+// replace decides whether a reaped worker gets a successor now.
+func (m *master) replace(c *child, fast bool) {
+	switch {
+	case m.stopping != running:
+	case c.retiring == "reload":
+		m.topUp()
+	case c.retiring != "":
+		// stopped on purpose (idle, spare): not replaced
+	case m.cfg.PM == Ondemand:
+		// ondemand spawns on demand only
+	case fast:
+		m.respawnDue++
+	default:
+		m.spawn()
+	}
+}

@@ -1,0 +1,279 @@
+package pm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/fpmshm/fpmshm/internal/testproc"
+	"github.com/fpmshm/fpmshm/scoreboard"
+	"github.com/fpmshm/fpmshm/shm"
+)
+
+func init() { testproc.Register("pool", helperPool) }
+
+// helperPool runs pm.Run with the Config given as JSON in args[0] and
+// testHandler; the same helper is the master and, re-executed, the workers.
+func helperPool(args []string) int {
+	var cfg Config
+	if err := json.Unmarshal([]byte(args[0]), &cfg); err != nil {
+		fmt.Fprintln(os.Stderr, "helper pool:", err)
+		return 2
+	}
+	level := slog.LevelWarn
+	if os.Getenv("FPMSHM_TEST_VERBOSE") != "" {
+		level = slog.LevelDebug
+	}
+	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if err := Run(context.Background(), cfg, testHandler()); err != nil {
+		fmt.Fprintln(os.Stderr, "helper pool:", err)
+		return 1
+	}
+	return 0
+}
+
+// testHandler answers "ok <pid>", after sleeping for ?d=DURATION.
+func testHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d, err := time.ParseDuration(r.URL.Query().Get("d")); err == nil {
+			time.Sleep(d)
+		}
+		fmt.Fprintf(w, "ok %d", os.Getpid())
+	})
+}
+
+// testPool is a master started by a test, with an HTTP client for its
+// unix socket and a read-only view of its scoreboard.
+type testPool struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	cfg    Config
+	client *http.Client
+	board  *scoreboard.Board
+	exited chan error
+}
+
+// startPool starts a master for cfg, listening for HTTP on a unix socket
+// in a temporary directory, and waits until it answers ping. The test's
+// cleanup kills its whole process group.
+func startPool(t *testing.T, cfg Config) *testPool {
+	t.Helper()
+	dir := t.TempDir()
+	cfg.HTTPListen = filepath.Join(dir, "http.sock")
+	if cfg.Listen == "" {
+		cfg.Listen = filepath.Join(dir, "fcgi.sock")
+	}
+	cfg.PingPath, cfg.StatusPath = "/ping", "/status"
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &testPool{t: t, cfg: cfg, exited: make(chan error, 1)}
+	p.cmd = testproc.Command(t, "pool", string(b))
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.exited <- p.cmd.Wait() }()
+	t.Cleanup(p.cleanup)
+	p.client = &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			DisableKeepAlives: true,
+			DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+				var d net.Dialer
+				return d.DialContext(ctx, "unix", cfg.HTTPListen)
+			},
+		},
+	}
+	p.waitFor("the socket", 10*time.Second, func() bool {
+		_, err := os.Stat(cfg.HTTPListen)
+		return err == nil
+	})
+	seg, err := shm.Attach(p.cmd.Process.Pid, scoreboard.SegmentName(DefaultPool), false)
+	if err != nil {
+		t.Fatalf("attach the scoreboard: %v", err)
+	}
+	if p.board, err = scoreboard.Open(seg); err != nil {
+		seg.Free()
+		t.Fatal(err)
+	}
+	return p
+}
+
+// cleanup kills every process of the pool's group and releases the rest.
+func (p *testPool) cleanup() {
+	syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	select {
+	case <-p.exited:
+	case <-time.After(10 * time.Second):
+		p.t.Errorf("the master did not exit after SIGKILL")
+	}
+	p.client.CloseIdleConnections()
+	if p.board != nil {
+		p.board.Close()
+	}
+}
+
+// get requests path over HTTP and returns the status and body.
+func (p *testPool) get(path string) (int, string, error) {
+	resp, err := p.client.Get("http://pool" + path)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b), err
+}
+
+// snap reads the scoreboard.
+func (p *testPool) snap() scoreboard.Snapshot {
+	p.t.Helper()
+	s, err := p.board.Snapshot(true)
+	if err != nil {
+		p.t.Fatalf("snapshot: %v", err)
+	}
+	return s
+}
+
+// pids returns the pids in the used slots (0 for a slot whose worker has
+// not started yet).
+func (p *testPool) pids() []int {
+	var pids []int
+	for _, pr := range p.snap().Procs {
+		pids = append(pids, pr.PID)
+	}
+	return pids
+}
+
+// waitFor polls cond every 50ms until it holds, failing after within.
+func (p *testPool) waitFor(what string, within time.Duration, cond func() bool) {
+	p.t.Helper()
+	deadline := time.Now().Add(within)
+	for !cond() {
+		if time.Now().After(deadline) {
+			p.t.Fatalf("waited %v for %s", within, what)
+		}
+		select {
+		case err := <-p.exited:
+			p.exited <- err
+			p.t.Fatalf("the master exited (%v) while waiting for %s", err, what)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// waitProcs waits until the pool has n workers that have all started.
+func (p *testPool) waitProcs(n int, within time.Duration) []int {
+	p.t.Helper()
+	var pids []int
+	p.waitFor(fmt.Sprintf("%d started workers", n), within, func() bool {
+		pids = p.pids()
+		if len(pids) != n {
+			return false
+		}
+		for _, pid := range pids {
+			if pid == 0 {
+				return false
+			}
+		}
+		return true
+	})
+	return pids
+}
+
+// signal sends sig to the master.
+func (p *testPool) signal(sig syscall.Signal) {
+	p.t.Helper()
+	if err := p.cmd.Process.Signal(sig); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+// load runs clients concurrent loops of GET path until stop is closed,
+// counting the answers that are not "200 ok" as failures.
+type load struct {
+	ok, failed atomic.Int64
+	mu         sync.Mutex
+	errs       []string
+	pids       sync.Map // pids that answered
+	wg         sync.WaitGroup
+	stop       chan struct{}
+}
+
+func (p *testPool) startLoad(clients int, path string) *load {
+	l := &load{stop: make(chan struct{})}
+	for range clients {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			for {
+				select {
+				case <-l.stop:
+					return
+				default:
+				}
+				code, body, err := p.get(path)
+				if err == nil && code == 200 && strings.HasPrefix(body, "ok ") {
+					l.ok.Add(1)
+					if pid, err := strconv.Atoi(body[3:]); err == nil {
+						l.pids.Store(pid, true)
+					}
+					continue
+				}
+				l.failed.Add(1)
+				l.mu.Lock()
+				if len(l.errs) < 5 {
+					l.errs = append(l.errs, fmt.Sprintf("%d %q %v", code, body, err))
+				}
+				l.mu.Unlock()
+			}
+		}()
+	}
+	return l
+}
+
+// end stops the load and waits for its clients.
+func (l *load) end() {
+	close(l.stop)
+	l.wg.Wait()
+}
+
+// check fails the test if any request failed or none succeeded.
+func (l *load) check(t *testing.T) {
+	t.Helper()
+	if l.failed.Load() > 0 || l.ok.Load() == 0 {
+		t.Errorf("load: %d ok, %d failed; first failures: %v", l.ok.Load(), l.failed.Load(), l.errs)
+	}
+}
+
+// alive reports whether pid exists and is not a zombie.
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return syscall.Kill(pid, 0) == nil && !errors.Is(err, os.ErrNotExist)
+	}
+	s := string(b)
+	if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) {
+		return s[i+2] != 'Z'
+	}
+	return true
+}
+
+// fmtSscan reads the pid of an "ok <pid>" body.
+func fmtSscan(body string, pid *int) (int, error) { return fmt.Sscanf(body, "ok %d", pid) }

@@ -1,0 +1,125 @@
+package pm
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/fpmshm/fpmshm/shm"
+)
+
+// process is a started worker as the master's decisions see it.
+type process interface {
+	Signal(sig os.Signal) error
+}
+
+// exitEvent reports that a worker process ended and was reaped.
+type exitEvent struct {
+	pid    int
+	status waitStatus
+	err    error // set if the process could not be waited for
+}
+
+// spawner starts worker processes. The master's logic sees process
+// creation only through it, so its tests run without forking.
+type spawner interface {
+	// spawn starts the worker of slot in generation gen; its end is
+	// reported later as an exitEvent.
+	spawn(slot, gen int) (pid int, p process, err error)
+}
+
+// execSpawner re-executes the current program as a worker, handing it the
+// listening sockets, the master pipe and the scoreboard segment.
+type execSpawner struct {
+	exe    string
+	args   []string
+	env    []string   // the environment without the hand-over variables
+	files  []*os.File // the listening sockets, then the pipe's read end
+	listen string     // FPMSHM_LISTEN_FDS
+	seg    *shm.Segment
+	config string // FPMSHM_CONFIG
+	exits  chan<- exitEvent
+}
+
+// newExecSpawner prepares the hand-over of ls, the pipe's read end and
+// seg. config is the workers' settings, JSON.
+func newExecSpawner(ls []*listener, pipeR *os.File, seg *shm.Segment, config []byte, exits chan<- exitEvent) (*execSpawner, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("find the program to run workers: %w", err)
+	}
+	s := &execSpawner{exe: exe, args: os.Args[1:], seg: seg, config: string(config), exits: exits}
+	for _, kv := range os.Environ() {
+		if !isHandoverVar(kv) {
+			s.env = append(s.env, kv)
+		}
+	}
+	var fds []inheritedFD
+	for i, l := range ls {
+		s.files = append(s.files, l.file)
+		fds = append(fds, inheritedFD{l.kind, 3 + i})
+	}
+	s.listen = encodeListenFDs(fds)
+	s.files = append(s.files, pipeR)
+	return s, nil
+}
+
+func isHandoverVar(kv string) bool {
+	for _, k := range []string{envWorker, envSlot, envListenFDs, envParentFD, envBoard, envConfig} {
+		if len(kv) > len(k) && kv[:len(k)] == k && kv[len(k)] == '=' {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *execSpawner) spawn(slot, gen int) (int, process, error) {
+	cmd := exec.Command(s.exe, s.args...)
+	cmd.Env = append(slices.Clip(s.env),
+		envWorker+"=1",
+		envSlot+"="+strconv.Itoa(slot),
+		envListenFDs+"="+s.listen,
+		envParentFD+"="+strconv.Itoa(3+len(s.files)-1),
+		envBoard+"="+s.seg.Name(),
+		envConfig+"="+s.config,
+	)
+	cmd.ExtraFiles = slices.Clone(s.files)
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	dieWithMaster(cmd)
+	if err := s.seg.ShareWith(cmd); err != nil {
+		return 0, nil, fmt.Errorf("hand the scoreboard to worker of slot %d: %w", slot, err)
+	}
+	if err := cmd.Start(); err != nil {
+		return 0, nil, fmt.Errorf("start worker of slot %d: %w", slot, err)
+	}
+	pid := cmd.Process.Pid
+	go func() {
+		e := exitEvent{pid: pid}
+		err := cmd.Wait()
+		e.err = err
+		if cmd.ProcessState != nil {
+			if ws, ok := cmd.ProcessState.Sys().(waitStatus); ok {
+				e.status, e.err = ws, nil
+			}
+		}
+		s.exits <- e
+	}()
+	return pid, cmd.Process, nil
+}
+
+// describeExit says how a worker ended, as PHP-FPM's log does, and
+// whether that was a failure.
+func describeExit(e exitEvent, lived time.Duration) (string, bool) {
+	after := fmt.Sprintf("after %.6f seconds from start", lived.Seconds())
+	switch ws := e.status; {
+	case e.err != nil:
+		return fmt.Sprintf("could not be waited for (%v) %s", e.err, after), true
+	case ws.Signaled():
+		return fmt.Sprintf("exited on signal %d (%s) %s", int(ws.Signal()), signalName(ws.Signal()), after), true
+	default:
+		return fmt.Sprintf("exited with code %d %s", ws.ExitStatus(), after), ws.ExitStatus() != 0
+	}
+}

@@ -1,0 +1,96 @@
+package pm
+
+import (
+	"net/http"
+	"runtime/metrics"
+	"time"
+
+	"github.com/fpmshm/fpmshm/internal/sys"
+	"github.com/fpmshm/fpmshm/scoreboard"
+)
+
+// stages drives a worker's slot through PHP-FPM's request stages and
+// measures each request's CPU time (the whole process's, as PHP-FPM
+// measures its child's) and memory. With no recorder (the scoreboard turned
+// off) every method does nothing.
+//
+// The CPU clock is read once per request, at its end: a request's CPU time
+// is what the process used since the previous request ended, which adds
+// the accept and the reading of the request to it, and saves a system
+// call per request.
+type stages struct {
+	rec     recorder
+	cpuMark time.Duration // the CPU clock at the end of the previous request
+	sample  [1]metrics.Sample
+}
+
+// heapObjects is the runtime metric of the bytes held by heap objects,
+// live or not yet collected.
+const heapObjects = "/memory/classes/heap/objects:bytes"
+
+func newStages(rec recorder) *stages {
+	s := &stages{rec: rec, cpuMark: cpuTime()}
+	s.sample[0].Name = heapObjects
+	return s
+}
+
+// accepting marks the worker idle, waiting for a connection.
+func (s *stages) accepting() {
+	if s.rec != nil {
+		s.rec.Accepting()
+	}
+}
+
+// begin starts a request: reading its headers.
+func (s *stages) begin() {
+	if s.rec == nil {
+		return
+	}
+	s.rec.ReadingHeaders()
+}
+
+// info records the request and enters the Running stage. scriptName and
+// scriptFilename are SCRIPT_NAME and SCRIPT_FILENAME; user is REMOTE_USER.
+func (s *stages) info(r *http.Request, scriptName, scriptFilename, user string) {
+	if s.rec == nil {
+		return
+	}
+	s.rec.RequestInfo(scoreboard.RequestInfo{
+		Method:        r.Method,
+		URI:           scriptName,
+		Query:         r.URL.RawQuery,
+		User:          user,
+		Script:        scriptFilename,
+		ContentLength: max(r.ContentLength, 0),
+	})
+	s.rec.Executing()
+}
+
+// end records the request's CPU time and memory, then finishes it.
+func (s *stages) end() {
+	if s.rec == nil {
+		return
+	}
+	now := cpuTime()
+	s.rec.End(max(now-s.cpuMark, 0), s.heapInUse())
+	s.cpuMark = now
+	s.rec.Finished()
+}
+
+// heapInUse returns the bytes of the Go heap's objects, the memory a
+// request is reported with: what it left live or not yet collected, with
+// whatever else the worker holds, as PHP-FPM reports the whole script's
+// memory_get_peak_usage.
+func (s *stages) heapInUse() uint64 {
+	metrics.Read(s.sample[:])
+	if s.sample[0].Value.Kind() != metrics.KindUint64 {
+		return 0
+	}
+	return s.sample[0].Value.Uint64()
+}
+
+// cpuTime returns the user plus system CPU time this process has used.
+func cpuTime() time.Duration {
+	d, _ := sys.ProcessCPUTime()
+	return d
+}

@@ -1,0 +1,35 @@
+package pm
+
+import (
+	"net/http"
+	"net/url"
+	"testing"
+
+	"github.com/fpmshm/fpmshm/scoreboard"
+)
+
+// BenchmarkStages is the scoreboard's cost per request in a worker: the
+// stage updates, getrusage and the heap reading, as -no-scoreboard saves.
+func BenchmarkStages(b *testing.B) {
+	board, err := scoreboard.New(scoreboard.Config{Pool: "bench", PM: Static, MaxChildren: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer board.Close()
+	i, err := board.AllocSlot()
+	if err != nil {
+		b.Fatal(err)
+	}
+	slot, err := board.Slot(i)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st := newStages(slot)
+	r := &http.Request{Method: "GET", URL: &url.URL{Path: "/index.php", RawQuery: "n=1"}}
+	for b.Loop() {
+		st.begin()
+		st.info(r, "/index.php", "/srv/www/index.php", "")
+		st.end()
+		st.accepting()
+	}
+}
