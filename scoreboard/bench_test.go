@@ -66,6 +66,7 @@ func request(w *Slot) {
 func BenchmarkRequestWithReader(b *testing.B) {
 	board, w := benchBoard(b, 1500)
 	reader := testproc.Command(b, "sb-reader", "1500")
+	reader.Env = append(reader.Env, "GOMAXPROCS=1") // one core for the reader, its collector included; the other is the writer's
 	if err := board.Segment().ShareWith(reader); err != nil {
 		b.Fatal(err)
 	}

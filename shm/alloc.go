@@ -88,7 +88,7 @@ func newShared(name string, size int, o AllocOptions) (*Segment, string, error) 
 	maplen := pageRound(HeaderSize + size)
 	h := newHeader(size, o.Tag)
 	if name == DefaultName && !o.NoDump {
-		if p, ok := takePooled(maplen); ok {
+		if p, ok := takePooled(maplen, BackingMemfd); ok {
 			h.Generation = p.generation + 1
 			h.encode(headerBytes(p.base))
 			return sharedSegment(p.base, maplen, p.fd, BackingMemfd, h, name, o), "", nil

@@ -23,6 +23,22 @@ func BenchmarkMapAnonSharedFree(b *testing.B) {
 	}
 }
 
+// BenchmarkMapAnonSharedFreeFresh is the same without the pool: DenyWrite,
+// which Linux ignores, makes the mapping one the pool does not keep, so
+// every iteration is a fresh mmap and munmap.
+func BenchmarkMapAnonSharedFreeFresh(b *testing.B) {
+	o := Options{Size: 4096, Prot: ProtRead | ProtWrite, Flags: Shared | Anonymous | DenyWrite}
+	for b.Loop() {
+		s, err := Map(o)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := s.Free(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 // BenchmarkAllocFree is Alloc+Free of a one-page shareable segment.
 func BenchmarkAllocFree(b *testing.B) {
 	for b.Loop() {

@@ -48,9 +48,15 @@ func Map(o Options) (*Segment, error) {
 	return s, nil
 }
 
-// mapSegment makes the mapping and its Segment.
+// mapSegment makes the mapping and its Segment, reusing a pooled one
+// where o asks for plain shared anonymous memory.
 func (o *Options) mapSegment() (*Segment, error) {
 	maplen := pageRound(o.Size)
+	if o.plain() {
+		if p, ok := takePooled(maplen, BackingAnonymous); ok {
+			return o.segment(p.base, maplen, BackingAnonymous), nil
+		}
+	}
 	if o.Flags&HugePages != 0 {
 		maplen = hugeRound(o.Size)
 	}
@@ -64,6 +70,17 @@ func (o *Options) mapSegment() (*Segment, error) {
 			return nil, mapFailed(*o, err, "mlock")
 		}
 	}
+	return o.segment(base, maplen, backing), nil
+}
+
+// plain reports whether o asks for what the pool keeps: read-write shared
+// anonymous memory and nothing more.
+func (o *Options) plain() bool {
+	return o.Flags == Shared|Anonymous && o.Prot == ProtRead|ProtWrite && !o.DevZero
+}
+
+// segment returns the Segment of Map's mapping at base.
+func (o *Options) segment(base unsafe.Pointer, maplen uintptr, backing Backing) *Segment {
 	return &Segment{
 		base:    base,
 		maplen:  maplen,
@@ -74,7 +91,7 @@ func (o *Options) mapSegment() (*Segment, error) {
 		backing: backing,
 		fd:      -1,
 		created: now(),
-	}, nil
+	}
 }
 
 // mmap makes the mapping o describes, falling back to /dev/zero.

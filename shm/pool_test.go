@@ -57,3 +57,46 @@ func pooledCount() int {
 	defer pool.Unlock()
 	return len(pool.free)
 }
+
+// TestPoolReuseAnonymous checks that Map's plain shared anonymous
+// segments are reused zeroed, and that other mappings are not kept.
+func TestPoolReuseAnonymous(t *testing.T) {
+	Trim()
+	plain := Options{Size: 3 * pageSize, Prot: rw, Flags: Shared | Anonymous}
+	a, err := Map(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range a.Bytes() {
+		a.Bytes()[i] = 0xCD
+	}
+	a.Free()
+	if pooledCount() != 1 {
+		t.Fatal("plain shared anonymous segment was not kept")
+	}
+	b, err := Map(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pooledCount() != 0 {
+		t.Fatal("kept segment was not reused")
+	}
+	checkZero(t, b)
+	b.Free()
+	Trim()
+	for _, o := range []Options{
+		{Size: pageSize, Prot: rw, Flags: Private | Anonymous},
+		{Size: pageSize, Prot: ProtRead, Flags: Shared | Anonymous},
+		{Size: pageSize, Prot: rw, Flags: Shared, DevZero: true},
+		{Size: pageSize, Prot: rw, Flags: Shared | Anonymous | Locked},
+	} {
+		s, err := Map(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Free()
+		if pooledCount() != 0 {
+			t.Fatalf("%v %v segment was kept for reuse", o.Flags, o.Prot)
+		}
+	}
+}
