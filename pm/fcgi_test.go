@@ -40,11 +40,12 @@ func fcgiPair(t *testing.T, h http.HandlerFunc, rec recorder) (net.Conn, <-chan 
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
+	t.Cleanup(func() { ln.Close() })
 	s := newFCGIServer(func(w http.ResponseWriter, r *http.Request, _ string) { h(w, r) }, newStages(rec), slog.New(slog.DiscardHandler))
 	done := make(chan error, 1)
 	go func() {
 		c, err := ln.Accept()
+		ln.Close() // only now: closing it earlier resets a connection not yet accepted
 		if err != nil {
 			done <- err
 			return

@@ -11,7 +11,7 @@ import (
 // writer holds a record for nanoseconds, unless the scheduler preempts it
 // mid-update; only a writer that died mid-update (until the master reaps
 // it) or a hostile one makes a reader give up on a record.
-const readPatience = 20 * time.Millisecond
+const readPatience = 100 * time.Millisecond
 
 // Snapshot returns a consistent copy of the scoreboard: the pool record
 // and, when full, every used slot. It never blocks a writer and writes
