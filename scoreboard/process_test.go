@@ -255,14 +255,7 @@ func TestHostileWorkerProcess(t *testing.T) {
 	if err := b.Segment().ShareWith(cmd); err != nil {
 		t.Fatal(err)
 	}
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { cmd.Process.Kill(); cmd.Wait() }()
-	if line, _ := bufio.NewReader(stdout).ReadString('\n'); line != "ready\n" {
-		t.Fatalf("hostile child said %q", line)
-	}
+	testproc.StartReady(t, cmd, "ready")
 	invalid := 0
 	for range 2000 {
 		snap, err := b.Snapshot(true)

@@ -188,19 +188,7 @@ func TestNamedCreatorKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stdin.Close()
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if line != "ready\n" {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("creator said %q, %v", line, err)
-	}
+	testproc.StartReady(t, cmd, "ready")
 	cmd.Process.Signal(syscall.SIGKILL)
 	cmd.Wait()
 

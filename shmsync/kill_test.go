@@ -305,26 +305,14 @@ func TestLockHolderKilled(t *testing.T) {
 	k := view[killShared](t, seg, 0)
 	cmd := testproc.Command(t, "shmsync-hold")
 	cmd.ExtraFiles = []*os.File{memfd}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, _ := bufio.NewReader(out).ReadString('\n')
-	if line != "locked\n" {
-		cmd.Process.Kill()
-		cmd.Wait()
-		t.Fatalf("helper said %q", line)
-	}
+	testproc.StartReady(t, cmd, "locked")
 	if ok, err := k.lock.TryLock(); ok || err != nil {
 		t.Fatalf("TryLock while a live process holds the lock = %v, %v", ok, err)
 	}
 	killed := time.Now()
 	cmd.Process.Kill()
 	defer cmd.Wait() // reaped only at the end: it stays a zombie meanwhile
-	err = k.lock.Lock()
+	err := k.lock.Lock()
 	took := time.Since(killed)
 	var od *OwnerDeadError
 	if !errors.As(err, &od) || od.PID != cmd.Process.Pid {

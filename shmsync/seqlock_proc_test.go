@@ -1,7 +1,6 @@
 package shmsync
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -196,23 +195,11 @@ func TestSeqlockWriterKilled(t *testing.T) {
 			}
 			cmd := testproc.Command(t, "shmsync-seq-stall", arg)
 			cmd.ExtraFiles = []*os.File{memfd}
-			out, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			line, _ := bufio.NewReader(out).ReadString('\n')
-			if line != "writing\n" {
-				cmd.Process.Kill()
-				cmd.Wait()
-				t.Fatalf("helper said %q", line)
-			}
+			testproc.StartReady(t, cmd, "writing")
 			killed := time.Now()
 			cmd.Process.Kill()
 			cmd.Wait()
-			_, err = s.rec.Load()
+			_, err := s.rec.Load()
 			took := time.Since(killed)
 			if !errors.Is(err, ErrWriterDead) {
 				t.Fatalf("Load after the writer was killed = %v, want ErrWriterDead", err)

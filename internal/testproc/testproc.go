@@ -8,6 +8,7 @@
 package testproc
 
 import (
+	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
@@ -119,4 +120,32 @@ func leakedFDs(before, after map[string]string) []string {
 	}
 	sort.Strings(leaked)
 	return leaked
+}
+
+// StartReady starts cmd and waits for the line want (without its newline)
+// on its standard output, the helper's sign that it reached the state the
+// test needs. On anything else it kills the helper and fails t. The
+// helper is killed and reaped when the test ends, unless the test has
+// reaped it already.
+func StartReady(t testing.TB, cmd *exec.Cmd, want string) {
+	t.Helper()
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	})
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if line != want+"\n" {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("testproc: helper %s said %q (%v), want %q", cmd.Args, line, err, want)
+	}
 }
