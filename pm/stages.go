@@ -14,22 +14,33 @@ import (
 // measures its child's) and memory. With no recorder (the scoreboard turned
 // off) every method does nothing.
 //
-// The CPU clock is read once per request, at its end: a request's CPU time
-// is what the process used since the previous request ended, which adds
-// the accept and the reading of the request to it, and saves a system
-// call per request.
+// The process CPU clock is costly to read in a busy worker (it sums every
+// thread of the process: several microseconds, more than all the
+// scoreboard's updates together), so it is read at the end of a request
+// only when cpuEvery has passed since the last reading, the granularity of
+// PHP-FPM's own times() ticks. The CPU time reported for a request is the
+// process's CPU use since that reading divided by the requests that ended
+// in between: exact for a worker that serves a request now and then, an
+// average over the last window for a busy one. It includes the accept and
+// the reading of the request.
 type stages struct {
 	rec     recorder
-	cpuMark time.Duration // the CPU clock at the end of the previous request
+	cpuMark time.Duration // the CPU clock at its last reading
+	cpuAt   time.Time     // when it was read
+	since   int           // requests ended since then
+	cpuLast time.Duration // CPU time per request over the last window
 	sample  [1]metrics.Sample
 }
+
+// cpuEvery is how often, at most, a worker reads its CPU clock.
+const cpuEvery = 10 * time.Millisecond
 
 // heapObjects is the runtime metric of the bytes held by heap objects,
 // live or not yet collected.
 const heapObjects = "/memory/classes/heap/objects:bytes"
 
 func newStages(rec recorder) *stages {
-	s := &stages{rec: rec, cpuMark: cpuTime()}
+	s := &stages{rec: rec, cpuMark: cpuTime(), cpuAt: time.Now()}
 	s.sample[0].Name = heapObjects
 	return s
 }
@@ -71,9 +82,13 @@ func (s *stages) end() {
 	if s.rec == nil {
 		return
 	}
-	now := cpuTime()
-	s.rec.End(max(now-s.cpuMark, 0), s.heapInUse())
-	s.cpuMark = now
+	s.since++
+	if time.Since(s.cpuAt) >= cpuEvery {
+		now := cpuTime()
+		s.cpuLast = max(now-s.cpuMark, 0) / time.Duration(s.since)
+		s.cpuMark, s.cpuAt, s.since = now, time.Now(), 0
+	}
+	s.rec.End(s.cpuLast, s.heapInUse())
 	s.rec.Finished()
 }
 
