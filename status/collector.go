@@ -40,7 +40,15 @@ type Collector struct {
 type poolDesc struct {
 	desc  *prometheus.Desc
 	typ   prometheus.ValueType
-	value func(scoreboard.Snapshot) float64
+	value func(scoreboard.Snapshot) uint64
+}
+
+// valueType is a series' Prometheus type.
+func valueType(counter bool) prometheus.ValueType {
+	if counter {
+		return prometheus.CounterValue
+	}
+	return prometheus.GaugeValue
 }
 
 // NewCollector returns a Collector reading src.
@@ -51,36 +59,13 @@ func NewCollector(src Source, opts CollectorOpts) *Collector {
 		src:        src,
 		opts:       opts,
 		up:         prometheus.NewDesc("phpfpm_up", "Whether the pool's scoreboard could be read.", pool, nil),
-		memoryPeak: prometheus.NewDesc("phpfpm_memory_peak", "The memory usage peak since FPM has started.", pool, nil),
+		memoryPeak: prometheus.NewDesc(memoryPeakMetric.name, memoryPeakMetric.help, pool, nil),
 		state:      prometheus.NewDesc(stateMetric, stateHelp, []string{"pool", "pid", "state"}, nil),
 		allocated:  prometheus.NewDesc("fpmshm_shm_allocated_bytes", "The bytes of shared memory this process has allocated.", nil, nil),
 	}
-	gauge, counter := prometheus.GaugeValue, prometheus.CounterValue
-	add := func(name, help string, typ prometheus.ValueType, v func(scoreboard.Snapshot) float64) {
-		c.pool = append(c.pool, poolDesc{prometheus.NewDesc(name, help, pool, nil), typ, v})
+	for _, m := range poolMetrics {
+		c.pool = append(c.pool, poolDesc{prometheus.NewDesc(m.name, m.help, pool, nil), valueType(m.counter), m.value})
 	}
-	add("phpfpm_start_since", "The number of seconds since FPM has started.", counter,
-		func(s scoreboard.Snapshot) float64 { return float64(since(s.Taken, s.Pool.StartTime)) })
-	add("phpfpm_accepted_connections", "The number of requests accepted by the pool.", counter,
-		func(s scoreboard.Snapshot) float64 { return float64(s.Pool.AcceptedConn) })
-	add("phpfpm_listen_queue", "The number of requests in the queue of pending connections.", gauge,
-		func(s scoreboard.Snapshot) float64 { return float64(s.Pool.ListenQueue) })
-	add("phpfpm_max_listen_queue", "The maximum number of requests in the queue of pending connections since FPM has started.", counter,
-		func(s scoreboard.Snapshot) float64 { return float64(s.Pool.MaxListenQueue) })
-	add("phpfpm_listen_queue_length", "The size of the socket queue of pending connections.", gauge,
-		func(s scoreboard.Snapshot) float64 { return float64(s.Pool.ListenQueueLen) })
-	add("phpfpm_idle_processes", "The number of idle processes.", gauge,
-		func(s scoreboard.Snapshot) float64 { return float64(s.Pool.Idle) })
-	add("phpfpm_active_processes", "The number of active processes.", gauge,
-		func(s scoreboard.Snapshot) float64 { return float64(s.Pool.Active) })
-	add("phpfpm_total_processes", "The number of idle + active processes.", gauge,
-		func(s scoreboard.Snapshot) float64 { return float64(s.Pool.Total()) })
-	add("phpfpm_max_active_processes", "The maximum number of active processes since FPM has started.", counter,
-		func(s scoreboard.Snapshot) float64 { return float64(s.Pool.MaxActive) })
-	add("phpfpm_max_children_reached", "The number of times, the process limit has been reached, when pm tries to start more children (works only for pm 'dynamic' and 'ondemand').", counter,
-		func(s scoreboard.Snapshot) float64 { return float64(s.Pool.MaxChildrenReached) })
-	add("phpfpm_slow_requests", "The number of requests that exceeded your 'request_slowlog_timeout' value.", counter,
-		func(s scoreboard.Snapshot) float64 { return float64(s.Pool.SlowRequests) })
 	for _, m := range procMetrics {
 		name := m.name
 		if m.counter {
@@ -128,9 +113,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	c.mu.Unlock()
 	ch <- prometheus.MustNewConstMetric(c.up, prometheus.GaugeValue, 1, name)
 	for _, p := range c.pool {
-		ch <- prometheus.MustNewConstMetric(p.desc, p.typ, p.value(snap), name)
+		ch <- prometheus.MustNewConstMetric(p.desc, p.typ, float64(p.value(snap)), name)
 	}
-	ch <- prometheus.MustNewConstMetric(c.memoryPeak, prometheus.GaugeValue, float64(snap.Pool.MemoryPeak), name)
+	ch <- prometheus.MustNewConstMetric(c.memoryPeak, prometheus.GaugeValue, float64(memoryPeakMetric.value(snap)), name)
 	if c.opts.PoolOnly {
 		return
 	}
@@ -138,11 +123,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		pid := pidLabel(p)
 		ch <- prometheus.MustNewConstMetric(c.state, prometheus.GaugeValue, 1, name, pid, p.Stage.String())
 		for i, m := range procMetrics {
-			typ := prometheus.GaugeValue
-			if m.counter {
-				typ = prometheus.CounterValue
-			}
-			ch <- prometheus.MustNewConstMetric(c.procs[i], typ, m.value(p), name, pid)
+			ch <- prometheus.MustNewConstMetric(c.procs[i], valueType(m.counter), m.value(p), name, pid)
 		}
 	}
 }
