@@ -13,8 +13,6 @@ import (
 	"testing"
 	"unsafe"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/fpmshm/fpmshm/internal/testproc"
 )
 
@@ -201,8 +199,7 @@ func TestViewAtomicsInProcess(t *testing.T) {
 // child through View: both add to it at once and no increment is lost.
 func TestViewSharedCounter(t *testing.T) {
 	const size, adds = 4096, 200000
-	f := viewMemfd(t, size)
-	s, err := Map(Options{File: f, Size: size, Prot: ProtRead | ProtWrite, Flags: Shared})
+	s, err := AllocWith(size, AllocOptions{Name: "view-test"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +209,9 @@ func TestViewSharedCounter(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := testproc.Command(t, "shm-view-counter", strconv.Itoa(size), "64", strconv.Itoa(adds))
-	cmd.ExtraFiles = []*os.File{f}
+	if err := s.ShareWith(cmd); err != nil {
+		t.Fatal(err)
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -229,13 +228,16 @@ func TestViewSharedCounter(t *testing.T) {
 	}
 }
 
-// viewCounterHelper maps the memfd at fd 3 and adds to the counter in it.
-// Arguments: segment size, counter offset, number of adds.
+// viewCounterHelper takes up the segment its parent handed it and adds to
+// the counter in it. Arguments: segment size, counter offset, number of adds.
 func viewCounterHelper(args []string) int {
 	size, _ := strconv.Atoi(args[0])
 	off, _ := strconv.Atoi(args[1])
 	adds, _ := strconv.Atoi(args[2])
-	s, err := Map(Options{File: os.NewFile(3, "seg"), Size: size, Prot: ProtRead | ProtWrite, Flags: Shared})
+	s, err := Inherited("view-test")
+	if err == nil && s.Len() != size {
+		err = fmt.Errorf("inherited %d bytes, want %d", s.Len(), size)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -286,22 +288,6 @@ func viewAlloc(t *testing.T, size int) *Segment {
 	}
 	t.Cleanup(func() { s.Free() })
 	return s
-}
-
-// memfdT returns a memfd of size bytes, closed when the test ends. (The
-// hand-over API will replace this in multi-process tests.)
-func viewMemfd(t *testing.T, size int) *os.File {
-	t.Helper()
-	fd, err := unix.MemfdCreate("view-test", unix.MFD_CLOEXEC)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := os.NewFile(uintptr(fd), "memfd:view-test")
-	t.Cleanup(func() { f.Close() })
-	if err := f.Truncate(int64(size)); err != nil {
-		t.Fatal(err)
-	}
-	return f
 }
 
 func viewErr[T any](_ T, err error) error { return err }

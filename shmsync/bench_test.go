@@ -1,7 +1,6 @@
 package shmsync
 
 import (
-	"os"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -92,12 +91,12 @@ type contended struct {
 // take the lock, increment a shared counter and release it, b.N times in
 // all; ns/op is per lock+increment+unlock over both.
 func BenchmarkMutexContended2Proc(b *testing.B) {
-	seg, f := sharedSegment(b, 4096)
+	seg := sharedSegment(b, 4096)
 	c := view[contended](b, seg, 0)
 	b.StopTimer()
 	child := b.N / 2
 	cmd := testproc.Command(b, "shmsync-contend", strconv.Itoa(child))
-	cmd.ExtraFiles = []*os.File{f}
+	shareWith(b, seg, cmd)
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}

@@ -3,43 +3,47 @@ package shmsync
 import (
 	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
 	"testing"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/fpmshm/fpmshm/shm"
 )
 
-// The multi-process tests hand a segment to their helper processes as a
-// memfd at fd 3 (cmd.ExtraFiles[0]); the helper maps it with childSegment.
+// The multi-process tests hand a segment to their helper processes with
+// shm's own hand-over: shareWith in the test, childSegment in the helper.
 
-// sharedSegment returns a segment of size bytes backed by a memfd, and the
-// memfd to put in a helper's ExtraFiles. Both go away with the test.
-func sharedSegment(tb testing.TB, size int) (*shm.Segment, *os.File) {
+// segmentName names the segment the tests hand to their helpers.
+const segmentName = "shmsync-test"
+
+// sharedSegment returns a shareable segment of size bytes, freed when the
+// test ends.
+func sharedSegment(tb testing.TB, size int) *shm.Segment {
 	tb.Helper()
-	fd, err := unix.MemfdCreate("shmsync-test", unix.MFD_CLOEXEC)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	f := os.NewFile(uintptr(fd), "memfd:shmsync-test")
-	tb.Cleanup(func() { f.Close() })
-	if err := f.Truncate(int64(size)); err != nil {
-		tb.Fatal(err)
-	}
-	seg, err := shm.Map(shm.Options{File: f, Size: size, Prot: shm.ProtRead | shm.ProtWrite, Flags: shm.Shared})
+	seg, err := shm.AllocWith(size, shm.AllocOptions{Name: segmentName})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { seg.Free() })
-	return seg, f
+	return seg
 }
 
-// childSegment maps, in a helper, the segment its parent put at fd 3.
+// shareWith hands seg to the helper cmd will start.
+func shareWith(tb testing.TB, seg *shm.Segment, cmd *exec.Cmd) {
+	tb.Helper()
+	if err := seg.ShareWith(cmd); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// childSegment takes up, in a helper, the segment of size bytes its parent
+// handed it.
 func childSegment(size int) (*shm.Segment, error) {
-	f := os.NewFile(3, "seg")
-	defer f.Close()
-	return shm.Map(shm.Options{File: f, Size: size, Prot: shm.ProtRead | shm.ProtWrite, Flags: shm.Shared})
+	seg, err := shm.Inherited(segmentName)
+	if err == nil && seg.Len() != size {
+		err = fmt.Errorf("inherited %d bytes, want %d", seg.Len(), size)
+	}
+	return seg, err
 }
 
 // view is shm.View that fails the test.

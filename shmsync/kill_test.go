@@ -106,7 +106,7 @@ func TestKillMatrix(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		kills = 100 // a race-enabled helper takes ~100 ms to start
 	}
-	seg, memfd := sharedSegment(t, killSegSize)
+	seg := sharedSegment(t, killSegSize)
 	k := view[killShared](t, seg, 0)
 	events := make(chan killEvent, 1024)
 	start := func() killProc {
@@ -115,7 +115,7 @@ func TestKillMatrix(t *testing.T) {
 			t.Fatal(err)
 		}
 		cmd := testproc.Command(t, "shmsync-kill-child")
-		cmd.ExtraFiles = []*os.File{memfd}
+		shareWith(t, seg, cmd)
 		cmd.Stdout = w
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
@@ -301,10 +301,10 @@ func holdHelper([]string) int {
 // reaped (a zombie); this process's Lock takes over with ErrOwnerDead
 // within 100 ms.
 func TestLockHolderKilled(t *testing.T) {
-	seg, memfd := sharedSegment(t, killSegSize)
+	seg := sharedSegment(t, killSegSize)
 	k := view[killShared](t, seg, 0)
 	cmd := testproc.Command(t, "shmsync-hold")
-	cmd.ExtraFiles = []*os.File{memfd}
+	shareWith(t, seg, cmd)
 	testproc.StartReady(t, cmd, "locked")
 	if ok, err := k.lock.TryLock(); ok || err != nil {
 		t.Fatalf("TryLock while a live process holds the lock = %v, %v", ok, err)

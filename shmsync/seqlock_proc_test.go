@@ -104,7 +104,7 @@ func TestSeqlockProcesses(t *testing.T) {
 		{"one single writer", 1, "1"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			seg, memfd := sharedSegment(t, seqSegSize)
+			seg := sharedSegment(t, seqSegSize)
 			s := view[seqShared](t, seg, 0)
 			var v rec256
 			v.fill(0, 0)
@@ -115,7 +115,7 @@ func TestSeqlockProcesses(t *testing.T) {
 			begin := time.Now()
 			run := func(name string, args ...string) func() error {
 				cmd := testproc.Command(t, name, args...)
-				cmd.ExtraFiles = []*os.File{memfd}
+				shareWith(t, seg, cmd)
 				if err := cmd.Start(); err != nil {
 					t.Fatal(err)
 				}
@@ -184,7 +184,7 @@ func seqStall(args []string) int {
 func TestSeqlockWriterKilled(t *testing.T) {
 	for _, single := range []bool{false, true} {
 		t.Run(fmt.Sprintf("single=%v", single), func(t *testing.T) {
-			seg, memfd := sharedSegment(t, seqSegSize)
+			seg := sharedSegment(t, seqSegSize)
 			s := view[seqShared](t, seg, 0)
 			var v rec256
 			v.fill(0, 0)
@@ -194,7 +194,7 @@ func TestSeqlockWriterKilled(t *testing.T) {
 				arg = "1"
 			}
 			cmd := testproc.Command(t, "shmsync-seq-stall", arg)
-			cmd.ExtraFiles = []*os.File{memfd}
+			shareWith(t, seg, cmd)
 			testproc.StartReady(t, cmd, "writing")
 			killed := time.Now()
 			cmd.Process.Kill()
