@@ -1,5 +1,7 @@
 package shm
 
+import "fmt"
+
 // Attach maps the segment called name that process pid holds open, for
 // tools that inspect a running master or worker (fpmshm status, top): on
 // Linux it looks through /proc/<pid>/fd for the memfd of that name (a
@@ -34,4 +36,19 @@ func Attach(pid int, name string, writable bool) (*Segment, error) {
 	}
 	logDebug("attached shared memory", name, len(s.data))
 	return s, nil
+}
+
+// Names returns the names of the segments process pid holds open (the
+// memfds of Alloc and Inherited), sorted, so that a tool can find the one
+// to Attach. Errors are *Error with Op "names": ErrNotFound when pid does
+// not exist or /proc refused (with the errno); on platforms without
+// /proc/<pid>/fd, ErrNotSupported.
+func Names(pid int) ([]string, error) {
+	names, err := segmentNames(pid)
+	if err != nil {
+		e := &Error{Op: "names", Detail: fmt.Sprintf("pid %d", pid), Err: err}
+		logError(e)
+		return nil, e
+	}
+	return names, nil
 }

@@ -2,20 +2,23 @@ package shm
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/fpmshm/fpmshm/internal/sys"
 )
 
 // attach finds, reopens, checks and maps pid's memfd called name.
 func attach(pid int, name string, writable bool) (*Segment, string, error) {
-	dir := fmt.Sprintf("/proc/%d/fd", pid)
-	fds, err := memfdsNamed(dir, name)
+	dir := procFDs(pid)
+	all, err := memfds(dir)
 	if err != nil {
 		return nil, fmt.Sprintf("reading %s: %v", dir, err), withErrno(ErrNotFound, err)
 	}
+	fds := all[name]
 	if len(fds) == 0 {
 		return nil, fmt.Sprintf("%s has no link to %s", dir, memfdTarget(name)), ErrNotFound
 	}
@@ -33,25 +36,45 @@ func attach(pid int, name string, writable bool) (*Segment, string, error) {
 	return nil, detail, err
 }
 
-// memfdsNamed returns the descriptor numbers in dir linking to the memfd
-// called name, in increasing order.
-func memfdsNamed(dir, name string) ([]int, error) {
+// procFDs is the directory of pid's descriptors.
+func procFDs(pid int) string { return fmt.Sprintf("/proc/%d/fd", pid) }
+
+// memfds maps the name of each memfd that the descriptors in dir link to
+// to those descriptors' numbers, in increasing order.
+func memfds(dir string) (map[string][]int, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	var fds []int
+	byName := map[string][]int{}
 	for _, e := range entries {
 		n, err := strconv.Atoi(e.Name())
 		if err != nil {
 			continue
 		}
-		if target, err := os.Readlink(dir + "/" + e.Name()); err == nil && target == memfdTarget(name) {
-			fds = append(fds, n)
+		target, err := os.Readlink(dir + "/" + e.Name())
+		if err != nil {
+			continue
+		}
+		if name, ok := strings.CutPrefix(target, "/memfd:"); ok {
+			if name, ok = strings.CutSuffix(name, " (deleted)"); ok {
+				byName[name] = append(byName[name], n)
+			}
 		}
 	}
-	slices.Sort(fds)
-	return fds, nil
+	for _, fds := range byName {
+		slices.Sort(fds)
+	}
+	return byName, nil
+}
+
+// segmentNames returns the names of the memfds pid holds open, sorted.
+func segmentNames(pid int) ([]string, error) {
+	byName, err := memfds(procFDs(pid))
+	if err != nil {
+		return nil, withErrno(ErrNotFound, err)
+	}
+	return slices.Sorted(maps.Keys(byName)), nil
 }
 
 // attachFD opens path, a /proc/<pid>/fd link, and takes it up as the

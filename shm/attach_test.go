@@ -7,6 +7,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"slices"
 	"syscall"
 	"testing"
 )
@@ -112,5 +113,30 @@ func TestAttachMissing(t *testing.T) {
 	}
 	if _, err := Attach(os.Getpid(), "../x", false); !errors.Is(err, ErrName) {
 		t.Errorf("name ../x: %v, want ErrName", err)
+	}
+}
+
+// TestNames lists the segments a process holds: this one's, then a reaped
+// process's, which is not found.
+func TestNames(t *testing.T) {
+	name := uniqueName("listed")
+	s, err := AllocWith(64, AllocOptions{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names, err := Names(os.Getpid())
+	if err != nil || !slices.Contains(names, name) || !slices.IsSorted(names) {
+		t.Fatalf("Names = %v, %v; want a sorted list holding %q", names, err, name)
+	}
+	s.Free()
+	if names, _ := Names(os.Getpid()); slices.Contains(names, name) {
+		t.Fatalf("Names still lists %q after Free: %v", name, names)
+	}
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Skip(err)
+	}
+	if _, err := Names(cmd.Process.Pid); !errors.Is(err, ErrNotFound) || !errors.Is(err, syscall.ENOENT) {
+		t.Fatalf("Names of a reaped process: %v, want ErrNotFound and ENOENT", err)
 	}
 }

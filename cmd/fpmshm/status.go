@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/fpmshm/fpmshm/pm"
@@ -117,26 +116,19 @@ func (t *target) open() (*scoreboard.Board, error) {
 // errNoScoreboard is returned when a process holds no scoreboard.
 var errNoScoreboard = errors.New("holds no scoreboard (is it an fpmshm master?)")
 
-// findScoreboard returns the name of the scoreboard segment pid holds, from
-// the memfd names in /proc/<pid>/fd; the default pool's name where there
-// is no /proc.
+// findScoreboard returns the name of the scoreboard segment pid holds;
+// the default pool's name where segments cannot be listed.
 func findScoreboard(pid int) (string, error) {
-	dir := "/proc/" + strconv.Itoa(pid) + "/fd"
-	entries, err := os.ReadDir(dir)
+	names, err := shm.Names(pid)
+	if errors.Is(err, shm.ErrNotSupported) {
+		return scoreboard.SegmentName(pm.DefaultPool), nil
+	}
 	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			if _, serr := os.Stat("/proc/self/fd"); serr != nil {
-				return scoreboard.SegmentName(pm.DefaultPool), nil
-			}
-			return "", fmt.Errorf("process %d does not exist", pid)
-		}
 		return "", fmt.Errorf("process %d: %w", pid, err)
 	}
-	const prefix = "/memfd:scoreboard."
-	for _, e := range entries {
-		link, err := os.Readlink(dir + "/" + e.Name())
-		if err == nil && strings.HasPrefix(link, prefix) {
-			return strings.TrimSuffix(link[len("/memfd:"):], " (deleted)"), nil
+	for _, name := range names {
+		if strings.HasPrefix(name, scoreboard.SegmentName("")) {
+			return name, nil
 		}
 	}
 	return "", fmt.Errorf("process %d %w", pid, errNoScoreboard)
