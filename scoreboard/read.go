@@ -113,11 +113,15 @@ func decode(p *Proc, r *procRecord, now time.Time) {
 		p.PID = int(r.pid)
 	}
 	p.Stage = Stage(r.stage)
-	p.Method, _ = getString(r.method[:])
-	p.URI, _ = getString(r.uri[:])
-	p.Query, _ = getString(r.query[:])
-	p.User, _ = getString(r.user[:])
-	p.Script, _ = getString(r.script[:])
+	var ok [5]bool
+	p.Method, ok[0] = getString(r.method[:])
+	p.URI, ok[1] = getString(r.uri[:])
+	p.Query, ok[2] = getString(r.query[:])
+	p.User, ok[3] = getString(r.user[:])
+	p.Script, ok[4] = getString(r.script[:])
+	if p.Invalid == "" && ok != [5]bool{true, true, true, true, true} {
+		p.Invalid = "a string field is not terminated"
+	}
 	p.StartTime = unixTime(r.startTime)
 	p.Accepted = unixTime(r.accepted)
 	p.LastActivity = unixTime(r.lastActivity)
@@ -137,7 +141,8 @@ func decode(p *Proc, r *procRecord, now time.Time) {
 	}
 }
 
-// problem returns what is impossible in a slot's record, or "".
+// problem returns what is impossible in a slot's numbers, or ""; decode
+// checks the strings as it reads them.
 func problem(r *procRecord, now time.Time) string {
 	latest := now.Add(time.Minute).UnixNano() // other processes' clocks may be a little ahead
 	switch {
@@ -147,20 +152,12 @@ func problem(r *procRecord, now time.Time) string {
 		return fmt.Sprintf("unknown stage %d", r.stage)
 	case r.pid < 0 || r.pid > maxPID:
 		return fmt.Sprintf("impossible pid %d", r.pid)
-	case !terminated(r.method[:]), !terminated(r.uri[:]), !terminated(r.query[:]), !terminated(r.user[:]), !terminated(r.script[:]):
-		return "a string field is not terminated"
 	case r.startTime < 0 || r.startTime > latest, r.accepted < 0 || r.accepted > latest, r.lastActivity < 0 || r.lastActivity > latest:
 		return "a time is not plausible"
 	case r.duration < 0 || r.cpu < 0 || r.contentLength < 0:
 		return "negative duration, CPU time or content length"
 	}
 	return ""
-}
-
-// terminated reports whether a string field holds its NUL.
-func terminated(b []byte) bool {
-	_, ok := getString(b)
-	return ok
 }
 
 // unixTime converts unix nanoseconds, 0 being the zero Time.
