@@ -69,7 +69,7 @@ type testPool struct {
 }
 
 // startPool starts a master for cfg, listening for HTTP on a unix socket
-// in a temporary directory, and waits until it answers ping. The test's
+// in a temporary directory, and waits until its scoreboard can be read. The test's
 // cleanup kills its whole process group.
 func startPool(t *testing.T, cfg Config) *testPool {
 	t.Helper()
@@ -105,10 +105,15 @@ func startPool(t *testing.T, cfg Config) *testPool {
 		_, err := os.Stat(cfg.HTTPListen)
 		return err == nil
 	})
-	seg, err := shm.Attach(p.cmd.Process.Pid, scoreboard.SegmentName(DefaultPool), false)
-	if err != nil {
-		t.Fatalf("attach the scoreboard: %v", err)
-	}
+	// The master binds its sockets before it makes the scoreboard.
+	var seg *shm.Segment
+	p.waitFor("the scoreboard", 10*time.Second, func() bool {
+		seg, err = shm.Attach(p.cmd.Process.Pid, scoreboard.SegmentName(DefaultPool), false)
+		if err != nil && !errors.Is(err, shm.ErrNotFound) {
+			t.Fatalf("attach the scoreboard: %v", err)
+		}
+		return err == nil
+	})
 	if p.board, err = scoreboard.Open(seg); err != nil {
 		seg.Free()
 		t.Fatal(err)

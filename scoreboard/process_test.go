@@ -46,6 +46,7 @@ func helperWorker(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	fmt.Println("ready")
 	info := RequestInfo{Method: "GET", URI: "/index.php", Query: "slot=" + args[0], Script: "/srv/index.php"}
 	for i := 0; n < 0 || i < n; i++ {
 		w.Accepting()
@@ -105,13 +106,10 @@ func spawn(t *testing.T, b *Board, slot int, helper string, args ...string) *exe
 	if err := b.Segment().ShareWith(cmd); err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	testproc.StartReady(t, cmd, "ready")
 	if slot >= 0 {
 		b.Started(slot, cmd.Process.Pid)
 	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	return cmd
 }
 

@@ -111,6 +111,11 @@ func newShared(name string, size int, o AllocOptions) (*Segment, string, error) 
 		}
 	}
 	h.encode(headerBytes(base))
+	if step, err := seal(fd); err != nil {
+		sys.Munmap(base, maplen)
+		sys.Close(fd)
+		return nil, step, err
+	}
 	return sharedSegment(base, maplen, fd, backing, h, name, o), "", nil
 }
 

@@ -96,7 +96,11 @@ func attachFD(path, name string, writable bool) (*Segment, string, error) {
 	return s, "", nil
 }
 
+// takeAttached validates, maps and adopts fd, opened from another
+// process's descriptor of segment name, waiting for a segment that is
+// still being made (awaitSeals).
 func takeAttached(fd int, name string, prot Prot) (*Segment, string, error) {
+	awaitSeals(fd)
 	if detail, err := checkMemfd(fd, name, ErrHeader); err != nil {
 		return nil, detail, err
 	}

@@ -2,21 +2,28 @@ package shm
 
 import "github.com/fpmshm/fpmshm/internal/sys"
 
-// newBacking returns a memfd of size bytes, sealed against shrinking and
-// growing with its seal set frozen, or names the step that failed.
+// newBacking returns a memfd of size bytes, not yet sealed: the caller
+// maps it, writes the header, then calls seal.
 func newBacking(name string, size int64) (fd int, b Backing, step string, err error) {
 	fd, err = sys.MemfdCreate(name)
 	if err != nil {
 		return -1, "", "memfd_create", err
 	}
-	step = "ftruncate"
-	if err = sys.Ftruncate(fd, size); err == nil {
-		step = "fcntl(F_ADD_SEALS)"
-		err = sys.AddSeals(fd, sys.SealShrink|sys.SealGrow|sys.SealSeal)
-	}
-	if err != nil {
+	if err = sys.Ftruncate(fd, size); err != nil {
 		sys.Close(fd)
-		return -1, "", step, err
+		return -1, "", "ftruncate", err
 	}
 	return fd, BackingMemfd, "", nil
+}
+
+// completeSeals is the seal set of a finished segment: no shrinking, no
+// growing, and no change to the seals.
+const completeSeals = sys.SealShrink | sys.SealGrow | sys.SealSeal
+
+// seal seals fd against shrinking and growing and freezes its seal set.
+// It is the last step of making a segment, after its header is written:
+// a memfd that other processes find without these seals is still being
+// made, and Attach waits for them (see checkMemfd).
+func seal(fd int) (step string, err error) {
+	return "fcntl(F_ADD_SEALS)", sys.AddSeals(fd, completeSeals)
 }
