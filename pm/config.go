@@ -72,6 +72,16 @@ type Config struct {
 
 	// Logger receives the master's and workers' logs; slog.Default() when nil.
 	Logger *slog.Logger `json:"-"`
+
+	// Reload, when set, gives the pool's configuration anew on SIGUSR2
+	// (fpmshm serve reads its pool file again). The new settings take effect
+	// with the workers the reload starts, but for those a running master
+	// cannot change (Pool, PM, MaxChildren, the listeners, PIDFile and
+	// NoScoreboard), which keep their values, and the log says so. An
+	// error, or a configuration Validate refuses, cancels the reload: the
+	// pool runs on as it was. When nil, SIGUSR2 replaces the workers with
+	// the same configuration.
+	Reload func() (Config, error) `json:"-"`
 }
 
 // The defaults Validate applies.

@@ -15,6 +15,8 @@ import (
 //	FPMSHM_SLOT        the worker's scoreboard slot index
 //	FPMSHM_LISTEN_FDS  the listening sockets: "fcgi=3,http=4" (kind=descriptor)
 //	FPMSHM_PARENT_FD   the read end of a pipe the master never writes: EOF means it died
+//	FPMSHM_READY_FD    the write end of a pipe on which the worker says it is ready (its
+//	                   pid, a line): from then on it takes SIGQUIT as a graceful stop
 //	FPMSHM_BOARD       the name of the scoreboard segment, handed over by the shm package
 //	                   (which names its own descriptors in FPMSHM_SEGMENTS)
 //	FPMSHM_CONFIG      the worker's settings, JSON (workerConfig)
@@ -27,9 +29,13 @@ const (
 	envSlot      = "FPMSHM_SLOT"
 	envListenFDs = "FPMSHM_LISTEN_FDS"
 	envParentFD  = "FPMSHM_PARENT_FD"
+	envReadyFD   = "FPMSHM_READY_FD"
 	envBoard     = "FPMSHM_BOARD"
 	envConfig    = "FPMSHM_CONFIG"
 )
+
+// handoverVars are the variables of the hand-over.
+var handoverVars = []string{envWorker, envSlot, envListenFDs, envParentFD, envReadyFD, envBoard, envConfig}
 
 // IsWorker reports whether this process was started by a master as one of
 // its workers: pm.Run then serves requests instead of managing a pool.
@@ -38,7 +44,6 @@ func IsWorker() bool { return os.Getenv(envWorker) == "1" }
 // workerConfig is what a worker needs of the pool's configuration.
 type workerConfig struct {
 	Pool         string
-	Generation   int
 	MaxRequests  int
 	StatusPath   string
 	PingPath     string
@@ -46,11 +51,20 @@ type workerConfig struct {
 	NoScoreboard bool
 }
 
+// workerConfig returns what c's workers need of it.
+func (c *Config) workerConfig() workerConfig {
+	return workerConfig{
+		Pool: c.Pool, MaxRequests: c.MaxRequests, StatusPath: c.StatusPath,
+		PingPath: c.PingPath, PingResponse: c.PingResponse, NoScoreboard: c.NoScoreboard,
+	}
+}
+
 // handover is what a worker reads from its environment.
 type handover struct {
 	slot      int
 	listeners []inheritedFD
 	parentFD  int
+	readyFD   int
 	board     string
 	cfg       workerConfig
 }
@@ -80,6 +94,9 @@ func readHandover() (*handover, error) {
 	if h.parentFD, err = envInt(envParentFD); err != nil {
 		return nil, err
 	}
+	if h.readyFD, err = envInt(envReadyFD); err != nil {
+		return nil, err
+	}
 	h.board = os.Getenv(envBoard)
 	for _, part := range strings.Split(os.Getenv(envListenFDs), ",") {
 		kind, fdText, ok := strings.Cut(part, "=")
@@ -92,7 +109,7 @@ func readHandover() (*handover, error) {
 	if err := json.Unmarshal([]byte(os.Getenv(envConfig)), &h.cfg); err != nil {
 		return nil, fmt.Errorf("worker hand-over: %s: %w", envConfig, err)
 	}
-	for _, k := range []string{envWorker, envSlot, envListenFDs, envParentFD, envBoard, envConfig} {
+	for _, k := range handoverVars {
 		os.Unsetenv(k)
 	}
 	return h, nil

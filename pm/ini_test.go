@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -37,7 +38,7 @@ ping.response = "alive"
 		Listen: "/run/fpmshm-app.sock", HTTPListen: "127.0.0.1:8080", ListenBacklog: 65535,
 		StatusPath: "/status", PingPath: "/ping", PingResponse: "alive", PIDFile: "/run/fpmshm.pid",
 	}
-	if c != want {
+	if !reflect.DeepEqual(c, want) {
 		t.Errorf("loaded\n%+v\nwant\n%+v", c, want)
 	}
 	if err := c.Validate(); err != nil {
@@ -92,7 +93,7 @@ func TestLoadFile(t *testing.T) {
 		RequestSlowlogTimeout: 5 * time.Second, Listen: "127.0.0.1:9000", ListenBacklog: 511,
 		StatusPath: "/status", PingPath: "/ping", PingResponse: "pong", PIDFile: "/tmp/fpmshm-www.pid",
 	}
-	if c != want {
+	if !reflect.DeepEqual(c, want) {
 		t.Errorf("testdata/www.conf loaded as\n%+v\nwant\n%+v", c, want)
 	}
 	if err := c.Validate(); err != nil {

@@ -25,6 +25,8 @@ type child struct {
 	started time.Time
 
 	retiring string    // why the master stopped it ("idle", "reload", ...); "" while it serves
+	ready    bool      // it said it takes SIGQUIT as a graceful stop (see sayReady)
+	quitDue  bool      // SIGQUIT kept from it until it is ready
 	killed   bool      // sent SIGKILL for request_terminate_timeout
 	slowSeen time.Time // accepted time of the request already counted as slow
 }
@@ -79,7 +81,7 @@ func newMaster(cfg *Config, log *slog.Logger, board masterBoard, sp spawner, ls 
 // run starts the pool and serves events until it has stopped. It locks
 // its goroutine to its thread for good, for the parent-death signal of
 // the workers it spawns (see dieWithMaster).
-func (m *master) run(ctx context.Context, exits <-chan exitEvent) error {
+func (m *master) run(ctx context.Context, exits <-chan exitEvent, ready <-chan int) error {
 	runtime.LockOSThread() // never unlocked: the thread ends with the master
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, masterSignals...)
@@ -104,6 +106,8 @@ func (m *master) run(ctx context.Context, exits <-chan exitEvent) error {
 			m.onSignal(s)
 		case e := <-exits:
 			m.reap(e)
+		case pid := <-ready:
+			m.onReady(pid)
 		case <-tick.C:
 			m.maintain()
 		case <-demand:
@@ -157,25 +161,11 @@ func (m *master) stop(mode stopMode) {
 		m.signalAll(syscall.SIGTERM, "stop")
 		return
 	}
-	m.signalAll(syscall.SIGQUIT, "stop")
-}
-
-// reload replaces every worker with a new generation: the old ones are
-// told to finish their request and exit, and new ones start in the slots
-// that are free now and in those the old ones free. The listening sockets
-// stay open in the master all along, so no connection is refused: it
-// waits in the listen queue for the next free worker.
-func (m *master) reload() {
-	if m.stopping != running {
-		return
-	}
-	m.gen++
 	for _, c := range m.kids {
 		if c.retiring == "" {
-			m.retire(c, "reload")
+			m.retire(c, "stop")
 		}
 	}
-	m.topUp()
 }
 
 // topUp spawns workers of the current generation up to the pool's start
@@ -188,11 +178,30 @@ func (m *master) topUp() {
 	}
 }
 
-// retire tells a worker to finish its request and exit (SIGQUIT).
+// retire tells a worker to finish its request and exit: SIGQUIT, sent
+// when the worker is ready for it.
 func (m *master) retire(c *child, why string) {
 	c.retiring = why
+	if !c.ready {
+		c.quitDue = true
+		return
+	}
 	if err := c.proc.Signal(syscall.SIGQUIT); err != nil {
 		m.log.Debug("signal worker", "pid", c.pid, "signal", "SIGQUIT", "err", err)
+	}
+}
+
+// onReady records that worker pid is ready, and sends it the SIGQUIT that
+// was kept from it.
+func (m *master) onReady(pid int) {
+	c := m.kids[pid]
+	if c == nil || c.ready {
+		return
+	}
+	c.ready = true
+	if c.quitDue {
+		c.quitDue = false
+		m.retire(c, c.retiring)
 	}
 }
 
@@ -229,7 +238,7 @@ func (m *master) spawn() bool {
 		}
 		return false
 	}
-	pid, p, err := m.sp.spawn(slot, m.gen)
+	pid, p, err := m.sp.spawn(slot, m.gen, m.cfg.workerConfig())
 	if err != nil {
 		m.log.Error("unable to spawn a worker", "err", err)
 		if ferr := m.board.FreeSlot(slot); ferr != nil {

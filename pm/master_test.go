@@ -1,8 +1,13 @@
 package pm
 
 import (
+	"errors"
 	"log/slog"
+	"maps"
 	"os"
+	"reflect"
+	"slices"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -82,13 +87,14 @@ type fakeSpawner struct {
 	next  int
 	procs map[int]*fakeProc
 	gens  map[int]int
+	cfgs  map[int]workerConfig
 }
 
-func (f *fakeSpawner) spawn(slot, gen int) (int, process, error) {
+func (f *fakeSpawner) spawn(slot, gen int, cfg workerConfig) (int, process, error) {
 	f.next++
 	pid := 1000 + f.next
 	p := &fakeProc{}
-	f.procs[pid], f.gens[pid] = p, gen
+	f.procs[pid], f.gens[pid], f.cfgs[pid] = p, gen, cfg
 	return pid, p, nil
 }
 
@@ -101,10 +107,17 @@ func newTestMaster(t *testing.T, cfg Config) (*master, *fakeBoard, *fakeSpawner)
 		t.Fatal(err)
 	}
 	b := &fakeBoard{now: time.Unix(1_800_000_000, 0), slots: make([]*fakeSlot, cfg.MaxChildren)}
-	sp := &fakeSpawner{procs: map[int]*fakeProc{}, gens: map[int]int{}}
+	sp := &fakeSpawner{procs: map[int]*fakeProc{}, gens: map[int]int{}, cfgs: map[int]workerConfig{}}
 	m := newMaster(&cfg, slog.New(slog.DiscardHandler), b, sp, nil)
 	m.now = func() time.Time { return b.now }
 	return m, b, sp
+}
+
+// readyAll has every worker say it is ready, as sayReady does.
+func readyAll(m *master) {
+	for pid := range m.kids {
+		m.onReady(pid)
+	}
 }
 
 // exit reports pid's end with an exit code (or a signal when code < 0).
@@ -145,6 +158,7 @@ func TestDynamicSpawnRateAndMaxChildren(t *testing.T) {
 
 	// All idle: more than pm.max_spare_servers, one stopped (SIGQUIT) per tick,
 	// the one idle longest.
+	readyAll(m)
 	b.setAll(scoreboard.Idle)
 	oldest := b.slots[3]
 	oldest.lastActivity = b.now.Add(-time.Minute)
@@ -253,6 +267,7 @@ func TestOndemandDecisions(t *testing.T) {
 func TestReloadReplacesEveryWorker(t *testing.T) {
 	m, b, sp := newTestMaster(t, Config{PM: Static, MaxChildren: 2})
 	m.startWorkers()
+	readyAll(m)
 	var old []int
 	for pid := range m.kids {
 		old = append(old, pid)
@@ -312,6 +327,7 @@ func TestRequestTimeoutsDecisions(t *testing.T) {
 func TestStopModes(t *testing.T) {
 	m, _, _ := newTestMaster(t, Config{PM: Static, MaxChildren: 2})
 	m.startWorkers()
+	readyAll(m)
 	m.stop(stopGraceful)
 	m.stop(stopNow)
 	m.stop(stopGraceful) // no way back from stopping now
@@ -327,5 +343,99 @@ func TestStopModes(t *testing.T) {
 	m.maintain()
 	if len(m.kids) != 0 {
 		t.Errorf("a stopping pool respawned: %d workers", len(m.kids))
+	}
+}
+
+// TestReloadTakesUpConfiguration: SIGUSR2 with Config.Reload starts the new
+// generation with the new settings, keeps those that take a restart (and
+// says so), and cancels the whole reload when the new configuration is
+// wrong or cannot be read.
+func TestReloadTakesUpConfiguration(t *testing.T) {
+	next := func() (Config, error) {
+		return Config{PM: Ondemand, MaxChildren: 4, Listen: "9001", MaxRequests: 100,
+			RequestTerminateTimeout: 5 * time.Second, PingPath: "/ping", PingResponse: "new"}, nil
+	}
+	m, b, sp := newTestMaster(t, Config{PM: Static, MaxChildren: 2, Reload: func() (Config, error) { return next() }})
+	var logged strings.Builder
+	m.log = slog.New(slog.NewTextHandler(&logged, nil))
+	m.startWorkers()
+	old := slices.Collect(maps.Keys(m.kids))
+	m.reload()
+	for _, pid := range old {
+		b.now = b.now.Add(time.Second)
+		m.reap(exited(pid, 0))
+	}
+	if len(m.kids) != 2 {
+		t.Fatalf("%d workers after the reload, want pm.max_children = 2 kept", len(m.kids))
+	}
+	for pid := range m.kids {
+		if got, want := sp.cfgs[pid], (workerConfig{Pool: "www", MaxRequests: 100, PingPath: "/ping", PingResponse: "new"}); got != want {
+			t.Errorf("worker %d started with %+v, want %+v", pid, got, want)
+		}
+	}
+	c := m.cfg
+	if c.PM != Static || c.MaxChildren != 2 || c.Listen != "9000" || c.RequestTerminateTimeout != 5*time.Second || c.Reload == nil {
+		t.Errorf("running configuration after the reload: %+v", *c)
+	}
+	for _, want := range []string{"pm static (not ondemand)", "pm.max_children 2 (not 4)", "listen 9000 (not 9001)"} {
+		if !strings.Contains(logged.String(), want) {
+			t.Errorf("the log does not say %q was kept:\n%s", want, logged.String())
+		}
+	}
+
+	for _, bad := range []func() (Config, error){
+		func() (Config, error) { return Config{}, errors.New("pool file: no such file") },
+		func() (Config, error) {
+			return Config{PM: Static, MaxChildren: 2, RequestSlowlogTimeout: -time.Second}, nil
+		},
+	} {
+		next = bad
+		logged.Reset()
+		before, gen := *m.cfg, m.gen
+		m.reload()
+		if m.gen != gen || !reflect.DeepEqual(m.cfg.workerConfig(), before.workerConfig()) || m.cfg.RequestTerminateTimeout != before.RequestTerminateTimeout {
+			t.Errorf("a reload that failed changed the pool: generation %d -> %d, %+v", gen, m.gen, *m.cfg)
+		}
+		for _, k := range m.kids {
+			if k.retiring != "" {
+				t.Errorf("a reload that failed retired worker %d", k.pid)
+			}
+		}
+		if !strings.Contains(logged.String(), "reload cancelled") {
+			t.Errorf("a failed reload was not logged: %s", logged.String())
+		}
+	}
+}
+
+// TestQuitWaitsForReady: a worker retired before it said it is ready (a
+// reload or a graceful stop right after its start) gets its SIGQUIT when
+// it says so, once; a pid that is not a worker's changes nothing.
+func TestQuitWaitsForReady(t *testing.T) {
+	m, _, _ := newTestMaster(t, Config{PM: Static, MaxChildren: 1})
+	m.startWorkers()
+	sigs := func(pid int) []os.Signal { return m.kids[pid].proc.(*fakeProc).sigs }
+	first := slices.Collect(maps.Keys(m.kids))[0]
+	m.reload()
+	if s := sigs(first); len(s) != 0 || m.kids[first].retiring != "reload" {
+		t.Fatalf("a worker not yet ready, retired by a reload, got %v at once", s)
+	}
+	m.onReady(first)
+	m.onReady(first)
+	m.onReady(99999)
+	if s := sigs(first); len(s) != 1 || s[0] != syscall.SIGQUIT {
+		t.Fatalf("the retired worker got %v once ready, want one SIGQUIT", s)
+	}
+	m.reap(exited(first, 0))
+	if len(m.kids) != 1 {
+		t.Fatalf("%d workers after the reload, want 1", len(m.kids))
+	}
+	second := slices.Collect(maps.Keys(m.kids))[0]
+	m.stop(stopGraceful)
+	if s := sigs(second); len(s) != 0 {
+		t.Fatalf("a graceful stop sent %v to a worker not yet ready", s)
+	}
+	m.onReady(second)
+	if s := sigs(second); len(s) != 1 || s[0] != syscall.SIGQUIT {
+		t.Fatalf("after a graceful stop, the worker got %v once ready, want one SIGQUIT", s)
 	}
 }

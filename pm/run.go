@@ -2,7 +2,6 @@ package pm
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -23,7 +22,8 @@ import (
 // handing each the sockets and the scoreboard as descriptors. It then
 // manages them as cfg says (see Config) and handles PHP-FPM's signals:
 // SIGTERM and SIGINT stop at once, SIGQUIT stops gracefully, SIGUSR2
-// replaces the workers without closing the sockets. It returns when the
+// replaces the workers without closing the sockets, with the configuration
+// cfg.Reload gives, if set. It returns when the
 // pool has stopped (nil) or could not start; cancelling ctx stops at once.
 //
 // In a worker (IsWorker reports true), the same call takes up what the
@@ -75,12 +75,15 @@ func runMaster(ctx context.Context, cfg Config) (err error) {
 	defer pipeR.Close()
 	defer pipeW.Close() // only closed when the master ends: the workers then see EOF
 
-	wcfg, _ := json.Marshal(workerConfig{
-		Pool: cfg.Pool, MaxRequests: cfg.MaxRequests, StatusPath: cfg.StatusPath,
-		PingPath: cfg.PingPath, PingResponse: cfg.PingResponse, NoScoreboard: cfg.NoScoreboard,
-	})
+	readyR, readyW, err := os.Pipe()
+	if err != nil {
+		return fmt.Errorf("ready pipe: %w", err)
+	}
+	defer readyR.Close()
+	defer readyW.Close()
+
 	exits := make(chan exitEvent, cfg.MaxChildren)
-	sp, err := newExecSpawner(ls, pipeR, board.Segment(), wcfg, exits)
+	sp, err := newExecSpawner(ls, pipeR, readyW, board.Segment(), exits)
 	if err != nil {
 		return err
 	}
@@ -94,9 +97,12 @@ func runMaster(ctx context.Context, cfg Config) (err error) {
 	for _, l := range ls {
 		log.Info("ready to handle connections", "listen", l.addr, "protocol", l.kind)
 	}
+	ready, stopped := make(chan int, cfg.MaxChildren), make(chan struct{})
+	defer close(stopped)
+	go readReady(readyR, ready, stopped)
 	m := newMaster(&cfg, log, board, sp, ls)
 	done := make(chan error, 1)
-	go func() { done <- m.run(ctx, exits) }() // a goroutine of its own: run locks it to its thread
+	go func() { done <- m.run(ctx, exits, ready) }() // a goroutine of its own: run locks it to its thread
 	return <-done
 }
 

@@ -1,6 +1,7 @@
 package pm
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -26,9 +27,9 @@ type exitEvent struct {
 // spawner starts worker processes. The master's logic sees process
 // creation only through it, so its tests run without forking.
 type spawner interface {
-	// spawn starts the worker of slot in generation gen; its end is
-	// reported later as an exitEvent.
-	spawn(slot, gen int) (pid int, p process, err error)
+	// spawn starts the worker of slot in generation gen with settings
+	// cfg; its end is reported later as an exitEvent.
+	spawn(slot, gen int, cfg workerConfig) (pid int, p process, err error)
 }
 
 // execSpawner re-executes the current program as a worker, handing it the
@@ -37,21 +38,20 @@ type execSpawner struct {
 	exe    string
 	args   []string
 	env    []string   // the environment without the hand-over variables
-	files  []*os.File // the listening sockets, then the pipe's read end
+	files  []*os.File // the listening sockets, then the master pipe's read end and the ready pipe's write end
 	listen string     // FPMSHM_LISTEN_FDS
 	seg    *shm.Segment
-	config string // FPMSHM_CONFIG
 	exits  chan<- exitEvent
 }
 
-// newExecSpawner prepares the hand-over of ls, the pipe's read end and
-// seg. config is the workers' settings, JSON.
-func newExecSpawner(ls []*listener, pipeR *os.File, seg *shm.Segment, config []byte, exits chan<- exitEvent) (*execSpawner, error) {
+// newExecSpawner prepares the hand-over of ls, the master pipe's read end,
+// the ready pipe's write end and seg.
+func newExecSpawner(ls []*listener, pipeR, readyW *os.File, seg *shm.Segment, exits chan<- exitEvent) (*execSpawner, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return nil, fmt.Errorf("find the program to run workers: %w", err)
 	}
-	s := &execSpawner{exe: exe, args: os.Args[1:], seg: seg, config: string(config), exits: exits}
+	s := &execSpawner{exe: exe, args: os.Args[1:], seg: seg, exits: exits}
 	for _, kv := range os.Environ() {
 		if !isHandoverVar(kv) {
 			s.env = append(s.env, kv)
@@ -63,12 +63,12 @@ func newExecSpawner(ls []*listener, pipeR *os.File, seg *shm.Segment, config []b
 		fds = append(fds, inheritedFD{l.kind, 3 + i})
 	}
 	s.listen = encodeListenFDs(fds)
-	s.files = append(s.files, pipeR)
+	s.files = append(s.files, pipeR, readyW)
 	return s, nil
 }
 
 func isHandoverVar(kv string) bool {
-	for _, k := range []string{envWorker, envSlot, envListenFDs, envParentFD, envBoard, envConfig} {
+	for _, k := range handoverVars {
 		if len(kv) > len(k) && kv[:len(k)] == k && kv[len(k)] == '=' {
 			return true
 		}
@@ -76,15 +76,20 @@ func isHandoverVar(kv string) bool {
 	return false
 }
 
-func (s *execSpawner) spawn(slot, gen int) (int, process, error) {
+func (s *execSpawner) spawn(slot, gen int, cfg workerConfig) (int, process, error) {
+	config, err := json.Marshal(cfg)
+	if err != nil {
+		return 0, nil, fmt.Errorf("encode the settings of worker of slot %d: %w", slot, err)
+	}
 	cmd := exec.Command(s.exe, s.args...)
 	cmd.Env = append(slices.Clip(s.env),
 		envWorker+"=1",
 		envSlot+"="+strconv.Itoa(slot),
 		envListenFDs+"="+s.listen,
-		envParentFD+"="+strconv.Itoa(3+len(s.files)-1),
+		envParentFD+"="+strconv.Itoa(3+len(s.files)-2),
+		envReadyFD+"="+strconv.Itoa(3+len(s.files)-1),
 		envBoard+"="+s.seg.Name(),
-		envConfig+"="+s.config,
+		envConfig+"="+string(config),
 	)
 	cmd.ExtraFiles = slices.Clone(s.files)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr

@@ -33,12 +33,27 @@ type worker struct {
 	served int
 }
 
+// earlyQuit receives a worker's SIGQUIT from the start of the process, not
+// only once Run is called: the master may retire a worker that has just
+// started (a reload), and Go's own response to SIGQUIT is to print every
+// goroutine's stack and exit.
+var earlyQuit = make(chan os.Signal, 1)
+
+func init() {
+	if IsWorker() {
+		signal.Notify(earlyQuit, syscall.SIGQUIT)
+	}
+}
+
 // runWorker is Run in a worker process. It returns nil when the worker
 // stops as asked (SIGQUIT, ctx, pm.max_requests); it exits the process at
 // once if the master dies.
 func runWorker(ctx context.Context, cfg Config, handler http.Handler) error {
 	h, err := readHandover()
 	if err != nil {
+		return err
+	}
+	if err := sayReady(h.readyFD); err != nil { // SIGQUIT is handled since init
 		return err
 	}
 	log := cfg.logger().With("pool", h.cfg.Pool, "pid", os.Getpid())
@@ -49,12 +64,10 @@ func runWorker(ctx context.Context, cfg Config, handler http.Handler) error {
 	}
 	defer w.close()
 
-	quit := make(chan os.Signal, 1)
-	signal.Notify(quit, syscall.SIGQUIT)
-	defer signal.Stop(quit)
+	defer signal.Stop(earlyQuit)
 	go func() {
 		select {
-		case <-quit:
+		case <-earlyQuit:
 		case <-ctx.Done():
 		}
 		w.stop()

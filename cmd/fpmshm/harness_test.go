@@ -51,7 +51,8 @@ func needBinary(t *testing.T, name string) string {
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // daemon is a process started by a test in its own process group, killed
-// with its group at cleanup.
+// with its group at cleanup. Its output goes to the test's standard error,
+// unless the command already has somewhere for it.
 type daemon struct {
 	cmd    *exec.Cmd
 	exited chan error
@@ -61,7 +62,12 @@ func startDaemon(t *testing.T, cmd *exec.Cmd) *daemon {
 	t.Helper()
 	d := &daemon{cmd: cmd, exited: make(chan error, 1)}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if cmd.Stdout == nil {
+		cmd.Stdout = os.Stderr
+	}
+	if cmd.Stderr == nil {
+		cmd.Stderr = os.Stderr
+	}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

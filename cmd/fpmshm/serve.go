@@ -62,44 +62,53 @@ func serve(args []string) int {
 
 // serveConfig builds the pool from the defaults, the -y file and the
 // flags, which win over the file: the flags are parsed once to find the
-// file, then again over what the file gave. code is the exit code when
-// the command must stop, -1 otherwise.
+// file, then again over what the file gave. With a file, the pool's Reload
+// does the same again, so that SIGUSR2 takes up the file's changes. code is
+// the exit code when the command must stop, -1 otherwise.
 func serveConfig(args []string) (cfg pm.Config, verbose bool, code int) {
-	var file string
-	newFlags := func(c *pm.Config) *flag.FlagSet {
+	newFlags := func(c *pm.Config, file *string, verbose *bool) *flag.FlagSet {
 		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 		fs.Usage = func() {
 			fmt.Fprintf(fs.Output(), "usage: fpmshm serve [-y FILE] [flags]\n\n"+
 				"Runs a pool of worker processes serving a demo page over FastCGI and HTTP, with\n"+
 				"PHP-FPM's status page and ping. Flags are PHP-FPM's directives and win over FILE.\n"+
-				"Signals: SIGTERM/SIGINT stop, SIGQUIT stops gracefully, SIGUSR2 reloads the workers.\n\n")
+				"Signals: SIGTERM/SIGINT stop, SIGQUIT stops gracefully, SIGUSR2 reads FILE again\n"+
+				"and replaces the workers.\n\n")
 			fs.PrintDefaults()
 		}
-		fs.StringVar(&file, "y", "", "read the pool from this php-fpm.conf-style `FILE` (one pool section; [global] may set pid)")
-		fs.BoolVar(&verbose, "v", false, "log at debug level")
+		fs.StringVar(file, "y", "", "read the pool from this php-fpm.conf-style `FILE` (one pool section; [global] may set pid)")
+		fs.BoolVar(verbose, "v", false, "log at debug level")
 		bindFlags(fs, c)
 		return fs
 	}
-	cfg = serveDefaults()
-	first := cfg
-	fs := newFlags(&first)
+	var file string
+	first := serveDefaults()
+	fs := newFlags(&first, &file, &verbose)
 	if err := fs.Parse(args); err != nil {
-		return cfg, false, 2
+		return first, false, 2
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "fpmshm serve: unexpected arguments %q\n", fs.Args())
-		return cfg, false, 2
+		return first, false, 2
 	}
 	if file == "" || pm.IsWorker() { // a worker gets its pool from the master
 		return first, verbose, -1
 	}
-	if err := pm.LoadFile(file, &cfg); err != nil {
+	load := func() (pm.Config, error) {
+		c := serveDefaults()
+		if err := pm.LoadFile(file, &c); err != nil {
+			return c, err
+		}
+		var f string
+		var v bool
+		return c, newFlags(&c, &f, &v).Parse(args) // parsed once already: cannot fail
+	}
+	cfg, err := load()
+	if err != nil {
 		fmt.Fprintf(os.Stderr, "fpmshm serve: %v\n", err)
 		return cfg, false, 2
 	}
-	if err := newFlags(&cfg).Parse(args); err != nil {
-		return cfg, false, 2
-	}
+	cfg.Reload = load
 	return cfg, verbose, -1
 }
 

@@ -1,0 +1,78 @@
+package pm
+
+import (
+	"fmt"
+	"strings"
+)
+
+// reload replaces every worker with a new generation, after taking up the
+// configuration Config.Reload gives, if any: the old workers are told to
+// finish their request and exit, and new ones start in the slots that are
+// free now and in those the old ones free. The listening sockets stay open
+// in the master all along, so no connection is refused: it waits in the
+// listen queue for the next free worker.
+func (m *master) reload() {
+	if m.stopping != running {
+		return
+	}
+	if m.cfg.Reload != nil {
+		next, err := m.cfg.Reload()
+		if err == nil {
+			err = m.takeUp(next)
+		}
+		if err != nil {
+			m.log.Error("reload cancelled: the pool runs on as it was", "err", err)
+			return
+		}
+	}
+	m.gen++
+	for _, c := range m.kids {
+		if c.retiring == "" {
+			m.retire(c, "reload")
+		}
+	}
+	m.topUp()
+}
+
+// takeUp makes next the running configuration, but for the settings that
+// take a restart, which keep their running values (and are logged). It
+// changes nothing when next, so adjusted, is not valid.
+func (m *master) takeUp(next Config) error {
+	next.fillDefaults()
+	kept := restartOnly(m.cfg, &next)
+	next.Logger, next.Reload = m.cfg.Logger, m.cfg.Reload
+	if err := next.Validate(); err != nil {
+		return err
+	}
+	if len(kept) > 0 {
+		m.log.Warn("reload: these settings take a restart of the master and keep their running values: " + strings.Join(kept, "; "))
+	}
+	*m.cfg = next
+	return nil
+}
+
+// restartOnly copies into next, from running, the settings a running
+// master cannot change: the pool's name, pm, pm.max_children (the
+// scoreboard's size), the listening sockets, the pid file and the
+// scoreboard switch. It returns a description of each that next wanted
+// changed.
+func restartOnly(running, next *Config) []string {
+	var kept []string
+	keep := func(directive string, from, to any) {
+		if from != to {
+			kept = append(kept, fmt.Sprintf("%s %v (not %v)", directive, from, to))
+		}
+	}
+	keep("pool name", running.Pool, next.Pool)
+	keep("pm", running.PM, next.PM)
+	keep("pm.max_children", running.MaxChildren, next.MaxChildren)
+	keep("listen", running.Listen, next.Listen)
+	keep("HTTP listen", running.HTTPListen, next.HTTPListen)
+	keep("listen.backlog", running.ListenBacklog, next.ListenBacklog)
+	keep("pid", running.PIDFile, next.PIDFile)
+	keep("no-scoreboard", running.NoScoreboard, next.NoScoreboard)
+	next.Pool, next.PM, next.MaxChildren = running.Pool, running.PM, running.MaxChildren
+	next.Listen, next.HTTPListen, next.ListenBacklog = running.Listen, running.HTTPListen, running.ListenBacklog
+	next.PIDFile, next.NoScoreboard = running.PIDFile, running.NoScoreboard
+	return kept
+}
