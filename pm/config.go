@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/fpmshm/fpmshm/scoreboard"
@@ -31,6 +32,10 @@ type Config struct {
 	StartServers    int // pm.start_servers (dynamic): min + (max - min) / 2 when 0
 	MinSpareServers int // pm.min_spare_servers (dynamic)
 	MaxSpareServers int // pm.max_spare_servers (dynamic)
+	// MaxSpawnRate is pm.max_spawn_rate (dynamic): the most workers spawned
+	// at once when idle ones run short, the rate doubling each second of
+	// shortage up to it; 32 when zero.
+	MaxSpawnRate int
 
 	// ProcessIdleTimeout is pm.process_idle_timeout (ondemand): a worker
 	// idle longer than this is stopped; 10s when zero.
@@ -55,6 +60,32 @@ type Config struct {
 	HTTPListen string
 	// ListenBacklog is listen.backlog; 511 when zero, as PHP-FPM on Linux.
 	ListenBacklog int
+	// ListenOwner and ListenGroup are listen.owner and listen.group: the
+	// user and group, by name or number, a unix socket listener is given
+	// (the master's when empty). ListenMode is listen.mode, its
+	// permissions: 0660 when zero, as in PHP-FPM.
+	ListenOwner, ListenGroup string
+	ListenMode               os.FileMode
+
+	// User and Group are user and group: the account the workers run as,
+	// by name or number (Group defaults to User's primary group). They
+	// take effect when the master runs as root; otherwise they are ignored
+	// with a notice, as in PHP-FPM. The program must then be readable and
+	// executable by that user, since the workers are that program.
+	User, Group string
+	// Env is env[NAME]: variables set in the workers' environment; a value
+	// "$NAME" is the master's variable NAME, as in PHP-FPM. ClearEnv is
+	// clear_env: the workers get only Env (and what the hand-over needs),
+	// not the master's environment. Unlike PHP-FPM, whose PHP children need
+	// little of it, the default is to keep it: a Go program often reads its
+	// settings there.
+	Env      map[string]string
+	ClearEnv bool
+
+	// AccessLog is access.log: the file each request is logged to, one line
+	// each, in AccessFormat (access.format; PHP-FPM's default,
+	// "%R - %u %t \"%m %r\" %s", when empty). Empty is off.
+	AccessLog, AccessFormat string
 
 	StatusPath   string // pm.status_path: the status page's SCRIPT_NAME; empty is off
 	PingPath     string // ping.path; empty is off
@@ -73,6 +104,11 @@ type Config struct {
 	// Logger receives the master's and workers' logs; slog.Default() when nil.
 	Logger *slog.Logger `json:"-"`
 
+	// Notices are what loading the configuration noticed without acting on
+	// it, such as the directives that only mean something to PHP. Run logs
+	// them as warnings when it starts and when it reloads.
+	Notices []string `json:"-"`
+
 	// Reload, when set, gives the pool's configuration anew on SIGUSR2
 	// (fpmshm serve reads its pool file again). The new settings take effect
 	// with the workers the reload starts, but for those a running master
@@ -88,6 +124,8 @@ type Config struct {
 const (
 	DefaultPool               = "www"
 	DefaultListenBacklog      = 511
+	DefaultListenMode         = 0o660
+	DefaultMaxSpawnRate       = 32
 	DefaultProcessIdleTimeout = 10 * time.Second
 )
 
@@ -113,6 +151,12 @@ func (c *Config) Validate() error {
 	}
 	if c.ListenBacklog < 1 {
 		return fail("listen.backlog (%d) must be positive", c.ListenBacklog)
+	}
+	if c.ListenMode&^os.ModePerm != 0 {
+		return fail("listen.mode (%#o) must be permission bits (at most 0777)", uint32(c.ListenMode))
+	}
+	if c.MaxSpawnRate < 1 {
+		return fail("pm.max_spawn_rate (%d) must be positive", c.MaxSpawnRate)
 	}
 	for _, d := range []struct {
 		name string
@@ -154,6 +198,12 @@ func (c *Config) fillDefaults() {
 	}
 	if c.ListenBacklog == 0 {
 		c.ListenBacklog = DefaultListenBacklog
+	}
+	if c.ListenMode == 0 {
+		c.ListenMode = DefaultListenMode
+	}
+	if c.MaxSpawnRate == 0 {
+		c.MaxSpawnRate = DefaultMaxSpawnRate
 	}
 	if c.ProcessIdleTimeout == 0 {
 		c.ProcessIdleTimeout = DefaultProcessIdleTimeout

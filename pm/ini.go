@@ -5,7 +5,9 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -39,7 +41,10 @@ var ErrUnknownDirective = errors.New("unknown directive (not implemented by fpms
 // section (pid) and one pool section, whose name becomes c.Pool, with the
 // directives Config documents. "$pool" in a value is replaced by the pool's
 // name, as PHP-FPM does. Directives set in the file override c's fields;
-// the others are kept.
+// the others are kept. PHP-FPM's directives that only concern the PHP
+// interpreter (php_value[...], php_admin_flag[...],
+// security.limit_extensions, ...) are accepted and added to c.Notices as
+// ignored.
 //
 // Every unknown directive and every bad value is reported, each as a
 // *DirectiveError with its line, joined in one error; nothing is applied
@@ -54,12 +59,13 @@ func LoadFile(path string, c *Config) error {
 
 // LoadINI is LoadFile on the file's contents; name is used in errors.
 func LoadINI(data []byte, name string, c *Config) error {
-	f, err := ini.LoadSources(ini.LoadOptions{SpaceBeforeInlineComment: true}, data)
+	f, err := ini.LoadSources(ini.LoadOptions{SpaceBeforeInlineComment: true, UnescapeValueDoubleQuotes: true}, data)
 	if err != nil {
 		return fmt.Errorf("parse %s: %w", name, err)
 	}
 	lines := keyLines(data)
 	out := *c
+	out.Env, out.Notices = maps.Clone(c.Env), slices.Clone(c.Notices) // nothing shared with c until all is well
 	var errs []error
 	pools := 0
 	for _, sec := range f.Sections() {
@@ -118,6 +124,8 @@ func applyPool(c *Config, key, value string) error {
 		c.MaxSpareServers, err = parseCount(value)
 	case "pm.max_requests":
 		c.MaxRequests, err = parseCount(value)
+	case "pm.max_spawn_rate":
+		c.MaxSpawnRate, err = parseCount(value)
 	case "pm.process_idle_timeout":
 		c.ProcessIdleTimeout, err = ParseDuration(value)
 	case "request_terminate_timeout":
@@ -128,6 +136,22 @@ func applyPool(c *Config, key, value string) error {
 		c.Listen = value
 	case "listen.backlog":
 		c.ListenBacklog, err = parseBacklog(value)
+	case "listen.owner":
+		c.ListenOwner = value
+	case "listen.group":
+		c.ListenGroup = value
+	case "listen.mode":
+		c.ListenMode, err = ParseMode(value)
+	case "user":
+		c.User = value
+	case "group":
+		c.Group = value
+	case "clear_env":
+		c.ClearEnv, err = parseBool(value)
+	case "access.log":
+		c.AccessLog = value
+	case "access.format":
+		c.AccessFormat = value
 	case "pm.status_path":
 		c.StatusPath = value
 	case "ping.path":
@@ -135,9 +159,66 @@ func applyPool(c *Config, key, value string) error {
 	case "ping.response":
 		c.PingResponse = value
 	default:
+		if name, ok := envName(key); ok {
+			if c.Env == nil {
+				c.Env = map[string]string{}
+			}
+			c.Env[name] = value
+			return nil
+		}
+		if phpOnly(key) {
+			c.Notices = append(c.Notices, fmt.Sprintf("%s: means something to PHP only; ignored", key))
+			return nil
+		}
 		return ErrUnknownDirective
 	}
 	return err
+}
+
+// envName returns NAME of an env[NAME] directive.
+func envName(key string) (string, bool) {
+	name, ok := strings.CutPrefix(key, "env[")
+	if name, ok = strings.CutSuffix(name, "]"); !ok || name == "" || strings.ContainsAny(name, "=[]") {
+		return "", false
+	}
+	return name, true
+}
+
+// phpOnly reports whether key is a pool directive of PHP-FPM that only
+// concerns the PHP interpreter (its ini settings, its backtraces, its
+// script extensions), which a Go worker has no use for.
+func phpOnly(key string) bool {
+	for _, prefix := range []string{"php_value[", "php_flag[", "php_admin_value[", "php_admin_flag["} {
+		if strings.HasPrefix(key, prefix) && strings.HasSuffix(key, "]") {
+			return true
+		}
+	}
+	switch key {
+	case "security.limit_extensions", "request_slowlog_trace_depth", "catch_workers_output", "decorate_workers_output":
+		return true
+	}
+	return false
+}
+
+// ParseMode parses listen.mode: octal permission bits, such as 0660.
+func ParseMode(s string) (os.FileMode, error) {
+	n, err := strconv.ParseUint(strings.TrimSpace(s), 8, 32)
+	if err != nil || n > 0o777 {
+		return 0, fmt.Errorf("%q is not a file mode (octal permission bits such as 0660)", s)
+	}
+	return os.FileMode(n), nil
+}
+
+// parseBool parses a yes/no directive as PHP's ini does: yes, on, true or
+// 1; no, off, false, 0 or nothing.
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "yes", "on", "true", "1":
+		return true, nil
+	case "no", "off", "false", "0", "":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not yes or no", s)
 }
 
 // ParsePM parses the pm directive: static, dynamic or ondemand.

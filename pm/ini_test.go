@@ -27,6 +27,19 @@ listen.backlog = -1
 pm.status_path = /status
 ping.path = /ping
 ping.response = "alive"
+pm.max_spawn_rate = 8
+user = nobody
+group = nogroup
+listen.owner = www-data
+listen.group = www-data
+listen.mode = 0600
+env[HOSTNAME] = $HOSTNAME
+env[APP_ENV] = production
+clear_env = no
+access.log = /var/log/$pool.access.log
+access.format = "%R - %u %t \"%m %r%Q%q\" %s %f %{mili}d %{kilo}M %C%%"
+php_admin_value[memory_limit] = 64M
+security.limit_extensions = .php
 `
 	c := Config{HTTPListen: "127.0.0.1:8080"}
 	if err := LoadINI([]byte(conf), "app.conf", &c); err != nil {
@@ -37,6 +50,13 @@ ping.response = "alive"
 		RequestTerminateTimeout: 30 * time.Second, RequestSlowlogTimeout: 5 * time.Second,
 		Listen: "/run/fpmshm-app.sock", HTTPListen: "127.0.0.1:8080", ListenBacklog: 65535,
 		StatusPath: "/status", PingPath: "/ping", PingResponse: "alive", PIDFile: "/run/fpmshm.pid",
+		MaxSpawnRate: 8, User: "nobody", Group: "nogroup", ListenOwner: "www-data", ListenGroup: "www-data", ListenMode: 0o600,
+		Env:       map[string]string{"HOSTNAME": "$HOSTNAME", "APP_ENV": "production"},
+		AccessLog: "/var/log/app.access.log", AccessFormat: `%R - %u %t "%m %r%Q%q" %s %f %{mili}d %{kilo}M %C%%`,
+		Notices: []string{
+			"php_admin_value[memory_limit]: means something to PHP only; ignored",
+			"security.limit_extensions: means something to PHP only; ignored",
+		},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("loaded\n%+v\nwant\n%+v", c, want)
@@ -47,14 +67,14 @@ ping.response = "alive"
 }
 
 func TestLoadINIReportsEveryProblem(t *testing.T) {
-	conf := "[www]\npm = dynamic\nuser = www-data\npm.max_children = many\n\n[global]\nerror_log = /var/log/x\n"
+	conf := "[www]\npm = dynamic\nlisten.allowed_clients = 127.0.0.1\npm.max_children = many\n\n[global]\nerror_log = /var/log/x\n"
 	c := Config{MaxChildren: 3}
 	err := LoadINI([]byte(conf), "www.conf", &c)
 	if !errors.Is(err, ErrUnknownDirective) {
 		t.Fatalf("LoadINI = %v, want ErrUnknownDirective", err)
 	}
 	for _, want := range []string{
-		"www.conf:3: [www] user: unknown directive",
+		"www.conf:3: [www] listen.allowed_clients: unknown directive",
 		`www.conf:4: [www] pm.max_children: "many" is not a non-negative whole number`,
 		"www.conf:7: [global] error_log: unknown directive",
 	} {
@@ -101,6 +121,52 @@ func TestLoadFile(t *testing.T) {
 	}
 	if err := LoadFile(filepath.Join(t.TempDir(), "missing.conf"), &c); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("LoadFile of a missing file: %v", err)
+	}
+}
+
+// TestLoadINIBadValues: the new directives' values are checked as
+// PHP-FPM checks them, and a malformed env[] is not taken for one.
+func TestLoadINIBadValues(t *testing.T) {
+	for conf, want := range map[string]string{
+		"listen.mode = 0999":     `"0999" is not a file mode`,
+		"listen.mode = rw-rw---": `"rw-rw---" is not a file mode`,
+		"clear_env = maybe":      `"maybe" is not yes or no`,
+		"pm.max_spawn_rate = -1": `"-1" is not a non-negative whole number`,
+		"env[] = x":              "env[]: unknown directive",
+	} {
+		err := LoadINI([]byte("[www]\n"+conf+"\n"), "www.conf", &Config{})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", conf, err, want)
+		}
+	}
+	for in, want := range map[string]os.FileMode{"0660": 0o660, "660": 0o660, "0600": 0o600, "0777": 0o777} {
+		if got, err := ParseMode(in); err != nil || got != want {
+			t.Errorf("ParseMode(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	c := Config{PM: Static, MaxChildren: 1, Listen: "9000", MaxSpawnRate: -2}
+	if err := c.Validate(); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "pm.max_spawn_rate") {
+		t.Errorf("Validate with pm.max_spawn_rate -2: %v", err)
+	}
+}
+
+// TestLoadStockPHPFPMPool reads the pool file Debian's php8.2-fpm installs:
+// every directive it sets means the same to fpmshm.
+func TestLoadStockPHPFPMPool(t *testing.T) {
+	var c Config
+	if err := LoadFile(filepath.Join("testdata", "php-fpm-8.2-www.conf"), &c); err != nil {
+		t.Fatal(err)
+	}
+	want := Config{
+		Pool: "www", User: "www-data", Group: "www-data", Listen: "/run/php/php8.2-fpm.sock",
+		ListenOwner: "www-data", ListenGroup: "www-data",
+		PM: Dynamic, MaxChildren: 5, StartServers: 2, MinSpareServers: 1, MaxSpareServers: 3,
+	}
+	if !reflect.DeepEqual(c, want) {
+		t.Errorf("the stock pool file loaded as\n%+v\nwant\n%+v", c, want)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("the stock pool file does not validate: %v", err)
 	}
 }
 

@@ -51,10 +51,10 @@ func splitListen(addr string) (network, address string, err error) {
 	return "tcp", addr, nil
 }
 
-// listen opens the socket of addr with the given backlog, and the
-// descriptor to hand over. A unix socket file left by a previous run is
-// removed first.
-func listen(kind, addr string, backlog int) (*listener, error) {
+// listen opens the socket of addr with c's backlog, and the descriptor to
+// hand over. A unix socket file left by a previous run is removed first,
+// and the new one gets listen.owner, listen.group and listen.mode.
+func listen(kind, addr string, c *Config) (*listener, error) {
 	network, address, err := splitListen(addr)
 	if err != nil {
 		return nil, err
@@ -68,7 +68,13 @@ func listen(kind, addr string, backlog int) (*listener, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
-	l := &listener{kind: kind, addr: addr, ln: ln, backlog: backlog}
+	if network == "unix" {
+		if err := socketPermissions(address, c); err != nil {
+			ln.Close()
+			return nil, err
+		}
+	}
+	l := &listener{kind: kind, addr: addr, ln: ln, backlog: c.ListenBacklog}
 	if err := l.setup(); err != nil {
 		ln.Close()
 		return nil, err

@@ -99,7 +99,7 @@ func (m *master) updateListenQueue() {
 // maintainDynamic is PHP-FPM's dynamic pm: stop one idle worker when there
 // are more than pm.max_spare_servers idle; spawn when fewer than
 // pm.min_spare_servers are idle, 1 at first, then twice as many each
-// second while the shortage lasts, up to 32; count "max children reached"
+// second while the shortage lasts, up to pm.max_spawn_rate; count "max children reached"
 // once per episode when pm.max_children stops it.
 func (m *master) maintainDynamic(v *poolView) {
 	idle := len(v.idle)
@@ -129,7 +129,7 @@ func (m *master) maintainDynamic(v *poolView) {
 			break
 		}
 	}
-	m.spawnRate = min(m.spawnRate*2, maxSpawnRate)
+	m.spawnRate = min(m.spawnRate*2, m.cfg.MaxSpawnRate)
 }
 
 // maxChildrenReached counts one episode of a pool that wanted a worker

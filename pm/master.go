@@ -54,6 +54,7 @@ const fastCrash = time.Second
 // goroutine of run; the methods below are called from there only.
 type master struct {
 	cfg   *Config
+	set   spawnSettings // how cfg's workers are started
 	log   *slog.Logger
 	board masterBoard
 	sp    spawner
@@ -63,17 +64,14 @@ type master struct {
 	kids       map[int]*child // by pid
 	gen        int
 	stopping   stopMode
-	spawnRate  int  // dynamic: workers to spawn at the next shortage (1 to 32)
+	spawnRate  int  // dynamic: workers to spawn at the next shortage (1 to pm.max_spawn_rate)
 	warnedMax  bool // max children reached counted for the current episode
 	respawnDue int  // replacements put off to the next maintenance
 }
 
-// maxSpawnRate is PHP-FPM's cap of the dynamic spawn rate per second.
-const maxSpawnRate = 32
-
-func newMaster(cfg *Config, log *slog.Logger, board masterBoard, sp spawner, ls []*listener) *master {
+func newMaster(cfg *Config, set spawnSettings, log *slog.Logger, board masterBoard, sp spawner, ls []*listener) *master {
 	return &master{
-		cfg: cfg, log: log, board: board, sp: sp, ls: ls, now: time.Now,
+		cfg: cfg, set: set, log: log, board: board, sp: sp, ls: ls, now: time.Now,
 		kids: map[int]*child{}, spawnRate: 1,
 	}
 }
@@ -238,7 +236,7 @@ func (m *master) spawn() bool {
 		}
 		return false
 	}
-	pid, p, err := m.sp.spawn(slot, m.gen, m.cfg.workerConfig())
+	pid, p, err := m.sp.spawn(slot, m.gen, &m.set)
 	if err != nil {
 		m.log.Error("unable to spawn a worker", "err", err)
 		if ferr := m.board.FreeSlot(slot); ferr != nil {

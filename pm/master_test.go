@@ -90,11 +90,11 @@ type fakeSpawner struct {
 	cfgs  map[int]workerConfig
 }
 
-func (f *fakeSpawner) spawn(slot, gen int, cfg workerConfig) (int, process, error) {
+func (f *fakeSpawner) spawn(slot, gen int, s *spawnSettings) (int, process, error) {
 	f.next++
 	pid := 1000 + f.next
 	p := &fakeProc{}
-	f.procs[pid], f.gens[pid], f.cfgs[pid] = p, gen, cfg
+	f.procs[pid], f.gens[pid], f.cfgs[pid] = p, gen, s.worker
 	return pid, p, nil
 }
 
@@ -108,7 +108,11 @@ func newTestMaster(t *testing.T, cfg Config) (*master, *fakeBoard, *fakeSpawner)
 	}
 	b := &fakeBoard{now: time.Unix(1_800_000_000, 0), slots: make([]*fakeSlot, cfg.MaxChildren)}
 	sp := &fakeSpawner{procs: map[int]*fakeProc{}, gens: map[int]int{}, cfgs: map[int]workerConfig{}}
-	m := newMaster(&cfg, slog.New(slog.DiscardHandler), b, sp, nil)
+	set, _, err := cfg.spawnSettings(os.Geteuid())
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := newMaster(&cfg, set, slog.New(slog.DiscardHandler), b, sp, nil)
 	m.now = func() time.Time { return b.now }
 	return m, b, sp
 }

@@ -69,9 +69,16 @@ type testPool struct {
 }
 
 // startPool starts a master for cfg, listening for HTTP on a unix socket
-// in a temporary directory, and waits until its scoreboard can be read. The test's
-// cleanup kills its whole process group.
+// in a temporary directory, and waits until its scoreboard can be read.
+// The test's cleanup kills its whole process group.
 func startPool(t *testing.T, cfg Config) *testPool {
+	t.Helper()
+	return startPoolFrom(t, cfg, "")
+}
+
+// startPoolFrom is startPool running the test binary from path exe, or
+// from where it is when exe is empty.
+func startPoolFrom(t *testing.T, cfg Config, exe string) *testPool {
 	t.Helper()
 	dir := t.TempDir()
 	cfg.HTTPListen = filepath.Join(dir, "http.sock")
@@ -85,6 +92,9 @@ func startPool(t *testing.T, cfg Config) *testPool {
 	}
 	p := &testPool{t: t, cfg: cfg, exited: make(chan error, 1)}
 	p.cmd = testproc.Command(t, "pool", string(b))
+	if exe != "" {
+		p.cmd.Path, p.cmd.Args[0] = exe, exe
+	}
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -2,6 +2,7 @@ package pm
 
 import (
 	"fmt"
+	"os"
 	"strings"
 )
 
@@ -44,10 +45,15 @@ func (m *master) takeUp(next Config) error {
 	if err := next.Validate(); err != nil {
 		return err
 	}
+	set, notices, err := next.spawnSettings(os.Geteuid())
+	if err != nil {
+		return err
+	}
+	logNotices(m.log, append(next.Notices, notices...))
 	if len(kept) > 0 {
 		m.log.Warn("reload: these settings take a restart of the master and keep their running values: " + strings.Join(kept, "; "))
 	}
-	*m.cfg = next
+	*m.cfg, m.set = next, set
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"strconv"
@@ -51,6 +52,11 @@ func runMaster(ctx context.Context, cfg Config) (err error) {
 		return err
 	}
 	log := cfg.logger().With("pool", cfg.Pool)
+	set, notices, err := cfg.spawnSettings(os.Geteuid())
+	if err != nil {
+		return err
+	}
+	logNotices(log, append(cfg.Notices, notices...))
 	ls, err := openListeners(&cfg)
 	if err != nil {
 		return err
@@ -100,7 +106,7 @@ func runMaster(ctx context.Context, cfg Config) (err error) {
 	ready, stopped := make(chan int, cfg.MaxChildren), make(chan struct{})
 	defer close(stopped)
 	go readReady(readyR, ready, stopped)
-	m := newMaster(&cfg, log, board, sp, ls)
+	m := newMaster(&cfg, set, log, board, sp, ls)
 	done := make(chan error, 1)
 	go func() { done <- m.run(ctx, exits, ready) }() // a goroutine of its own: run locks it to its thread
 	return <-done
@@ -113,7 +119,7 @@ func openListeners(cfg *Config) ([]*listener, error) {
 		if want.addr == "" {
 			continue
 		}
-		l, err := listen(want.kind, want.addr, cfg.ListenBacklog)
+		l, err := listen(want.kind, want.addr, cfg)
 		if err != nil {
 			closeListeners(ls)
 			return nil, err
@@ -158,3 +164,10 @@ func ReadPIDFile(path string) (int, error) {
 }
 
 var errBadPID = errors.New("does not hold a process id")
+
+// logNotices logs what the configuration ignores, as warnings.
+func logNotices(log *slog.Logger, notices []string) {
+	for _, n := range notices {
+		log.Warn(n)
+	}
+}

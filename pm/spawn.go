@@ -2,11 +2,15 @@ package pm
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"slices"
 	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/fpmshm/fpmshm/shm"
@@ -27,9 +31,35 @@ type exitEvent struct {
 // spawner starts worker processes. The master's logic sees process
 // creation only through it, so its tests run without forking.
 type spawner interface {
-	// spawn starts the worker of slot in generation gen with settings
-	// cfg; its end is reported later as an exitEvent.
-	spawn(slot, gen int, cfg workerConfig) (pid int, p process, err error)
+	// spawn starts the worker of slot in generation gen as s says; its
+	// end is reported later as an exitEvent.
+	spawn(slot, gen int, s *spawnSettings) (pid int, p process, err error)
+}
+
+// spawnSettings is how a configuration's workers are started.
+type spawnSettings struct {
+	worker   workerConfig        // handed to the worker (FPMSHM_CONFIG)
+	env      []string            // env[NAME], as NAME=value with "$NAME" values expanded
+	clearEnv bool                // clear_env: without the master's environment
+	cred     *syscall.Credential // user and group; nil: the master's
+}
+
+// spawnSettings resolves how c's workers are started by a master running
+// as euid; the notices say what it ignores (user and group, unless root).
+func (c *Config) spawnSettings(euid int) (spawnSettings, []string, error) {
+	cred, notices, err := workerCredential(c, euid)
+	if err != nil {
+		return spawnSettings{}, nil, err
+	}
+	s := spawnSettings{worker: c.workerConfig(), clearEnv: c.ClearEnv, cred: cred}
+	for _, name := range slices.Sorted(maps.Keys(c.Env)) {
+		v := c.Env[name]
+		if from, ok := strings.CutPrefix(v, "$"); ok {
+			v = os.Getenv(from)
+		}
+		s.env = append(s.env, name+"="+v)
+	}
+	return s, notices, nil
 }
 
 // execSpawner re-executes the current program as a worker, handing it the
@@ -76,13 +106,17 @@ func isHandoverVar(kv string) bool {
 	return false
 }
 
-func (s *execSpawner) spawn(slot, gen int, cfg workerConfig) (int, process, error) {
-	config, err := json.Marshal(cfg)
+func (s *execSpawner) spawn(slot, gen int, set *spawnSettings) (int, process, error) {
+	config, err := json.Marshal(set.worker)
 	if err != nil {
 		return 0, nil, fmt.Errorf("encode the settings of worker of slot %d: %w", slot, err)
 	}
 	cmd := exec.Command(s.exe, s.args...)
-	cmd.Env = append(slices.Clip(s.env),
+	var env []string
+	if !set.clearEnv {
+		env = slices.Clip(s.env)
+	}
+	cmd.Env = append(append(env, set.env...),
 		envWorker+"=1",
 		envSlot+"="+strconv.Itoa(slot),
 		envListenFDs+"="+s.listen,
@@ -93,11 +127,15 @@ func (s *execSpawner) spawn(slot, gen int, cfg workerConfig) (int, process, erro
 	)
 	cmd.ExtraFiles = slices.Clone(s.files)
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: set.cred}
 	dieWithMaster(cmd)
 	if err := s.seg.ShareWith(cmd); err != nil {
 		return 0, nil, fmt.Errorf("hand the scoreboard to worker of slot %d: %w", slot, err)
 	}
 	if err := cmd.Start(); err != nil {
+		if set.cred != nil && errors.Is(err, syscall.EACCES) {
+			return 0, nil, fmt.Errorf("start worker of slot %d as uid %d, gid %d (user, group): %w; that user must be able to read and execute %s", slot, set.cred.Uid, set.cred.Gid, err, s.exe)
+		}
 		return 0, nil, fmt.Errorf("start worker of slot %d: %w", slot, err)
 	}
 	pid := cmd.Process.Pid
