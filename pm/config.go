@@ -84,10 +84,16 @@ type Config struct {
 
 	// AccessLog is access.log: the file each request is logged to, one line
 	// each, in AccessFormat (access.format; PHP-FPM's default,
-	// "%R - %u %t \"%m %r\" %s", when empty). Empty is off.
+	// "%R - %u %t \"%m %r\" %s", when empty). Empty is off. A request's
+	// CPU (%C) and memory (%M) are measured as for the scoreboard: 0 with
+	// NoScoreboard.
 	AccessLog, AccessFormat string
 
-	StatusPath   string // pm.status_path: the status page's SCRIPT_NAME; empty is off
+	StatusPath string // pm.status_path: the status page's SCRIPT_NAME; empty is off
+	// StatusListen is pm.status_listen: a FastCGI socket, in Listen's
+	// forms, on which the master itself answers the status page and ping,
+	// so that they stay readable when every worker is busy. Empty is none.
+	StatusListen string
 	PingPath     string // ping.path; empty is off
 	PingResponse string // ping.response; "pong" when empty
 
@@ -112,8 +118,9 @@ type Config struct {
 	// Reload, when set, gives the pool's configuration anew on SIGUSR2
 	// (fpmshm serve reads its pool file again). The new settings take effect
 	// with the workers the reload starts, but for those a running master
-	// cannot change (Pool, PM, MaxChildren, the listeners, PIDFile and
-	// NoScoreboard), which keep their values, and the log says so. An
+	// cannot change (Pool, PM, MaxChildren, the listeners and their
+	// permissions, PIDFile and NoScoreboard), which keep their values, and
+	// the log says so. An
 	// error, or a configuration Validate refuses, cancels the reload: the
 	// pool runs on as it was. When nil, SIGUSR2 replaces the workers with
 	// the same configuration.
@@ -178,6 +185,11 @@ func (c *Config) Validate() error {
 	}
 	if err := c.validatePaths(); err != nil {
 		return fail("%v", err)
+	}
+	if f := c.accessFormat(); f != "" {
+		if _, err := parseAccessFormat(f); err != nil {
+			return fail("access.format: %v", err)
+		}
 	}
 	switch c.PM {
 	case Static, Ondemand:
@@ -246,7 +258,21 @@ func (c *Config) validatePaths() error {
 	if c.StatusPath != "" && c.StatusPath == c.PingPath {
 		return fmt.Errorf("pm.status_path and ping.path are both %q", c.StatusPath)
 	}
+	if c.StatusListen != "" && c.StatusPath == "" {
+		return fmt.Errorf("pm.status_listen (%q) needs pm.status_path", c.StatusListen)
+	}
 	return nil
+}
+
+// accessFormat is the access.format in effect: "" without an access log.
+func (c *Config) accessFormat() string {
+	switch {
+	case c.AccessLog == "":
+		return ""
+	case c.AccessFormat == "":
+		return defaultAccessFormat
+	}
+	return c.AccessFormat
 }
 
 // startCount is how many workers the pool starts with.

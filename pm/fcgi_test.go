@@ -131,8 +131,9 @@ func TestFastCGIRequest(t *testing.T) {
 	params := map[string]string{
 		"REQUEST_METHOD": "POST", "SCRIPT_NAME": "/app.php", "SCRIPT_FILENAME": "/srv/app.php",
 		"REQUEST_URI": "/app.php?a=1", "QUERY_STRING": "a=1", "CONTENT_LENGTH": "11",
-		"SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_USER": "bob", "HTTP_X_TEST": "yes",
-		"REMOTE_ADDR": "10.0.0.1", "REMOTE_PORT": "5555",
+		"SERVER_PROTOCOL": "HTTP/1.1", "REMOTE_USER": "mallory", "HTTP_X_TEST": "yes",
+		"HTTP_AUTHORIZATION": "Basic Ym9iOnNlY3JldA==", // bob:secret: the scoreboard's user, as PHP-FPM's
+		"REMOTE_ADDR":        "10.0.0.1", "REMOTE_PORT": "5555",
 	}
 	out, status := cl.request(t, 1, true, params, "hello ", "world")
 	want := "Status: 201 Created\r\nContent-Type: text/plain; charset=utf-8\r\nX-Echo: yes\r\n\r\n" + // sniffed, as net/http

@@ -17,6 +17,7 @@ import (
 //	FPMSHM_PARENT_FD   the read end of a pipe the master never writes: EOF means it died
 //	FPMSHM_READY_FD    the write end of a pipe on which the worker says it is ready (its
 //	                   pid, a line): from then on it takes SIGQUIT as a graceful stop
+//	FPMSHM_ACCESS_FD   the access log, opened by the master for appending (when access.log is set)
 //	FPMSHM_BOARD       the name of the scoreboard segment, handed over by the shm package
 //	                   (which names its own descriptors in FPMSHM_SEGMENTS)
 //	FPMSHM_CONFIG      the worker's settings, JSON (workerConfig)
@@ -30,12 +31,13 @@ const (
 	envListenFDs = "FPMSHM_LISTEN_FDS"
 	envParentFD  = "FPMSHM_PARENT_FD"
 	envReadyFD   = "FPMSHM_READY_FD"
+	envAccessFD  = "FPMSHM_ACCESS_FD"
 	envBoard     = "FPMSHM_BOARD"
 	envConfig    = "FPMSHM_CONFIG"
 )
 
 // handoverVars are the variables of the hand-over.
-var handoverVars = []string{envWorker, envSlot, envListenFDs, envParentFD, envReadyFD, envBoard, envConfig}
+var handoverVars = []string{envWorker, envSlot, envListenFDs, envParentFD, envReadyFD, envAccessFD, envBoard, envConfig}
 
 // IsWorker reports whether this process was started by a master as one of
 // its workers: pm.Run then serves requests instead of managing a pool.
@@ -49,6 +51,7 @@ type workerConfig struct {
 	PingPath     string
 	PingResponse string
 	NoScoreboard bool
+	AccessFormat string // when the worker has an access log
 }
 
 // workerConfig returns what c's workers need of it.
@@ -56,6 +59,7 @@ func (c *Config) workerConfig() workerConfig {
 	return workerConfig{
 		Pool: c.Pool, MaxRequests: c.MaxRequests, StatusPath: c.StatusPath,
 		PingPath: c.PingPath, PingResponse: c.PingResponse, NoScoreboard: c.NoScoreboard,
+		AccessFormat: c.accessFormat(),
 	}
 }
 
@@ -65,6 +69,7 @@ type handover struct {
 	listeners []inheritedFD
 	parentFD  int
 	readyFD   int
+	accessFD  int // -1 without an access log
 	board     string
 	cfg       workerConfig
 }
@@ -96,6 +101,12 @@ func readHandover() (*handover, error) {
 	}
 	if h.readyFD, err = envInt(envReadyFD); err != nil {
 		return nil, err
+	}
+	h.accessFD = -1
+	if os.Getenv(envAccessFD) != "" {
+		if h.accessFD, err = envInt(envAccessFD); err != nil {
+			return nil, err
+		}
 	}
 	h.board = os.Getenv(envBoard)
 	for _, part := range strings.Split(os.Getenv(envListenFDs), ",") {

@@ -154,6 +154,8 @@ func applyPool(c *Config, key, value string) error {
 		c.AccessFormat = value
 	case "pm.status_path":
 		c.StatusPath = value
+	case "pm.status_listen":
+		c.StatusListen = value
 	case "ping.path":
 		c.PingPath = value
 	case "ping.response":

@@ -76,10 +76,19 @@ func newMaster(cfg *Config, set spawnSettings, log *slog.Logger, board masterBoa
 	}
 }
 
+// events are what the master's loop hears of besides signals and time:
+// workers that ended, workers that are ready, snapshots asked for by
+// pm.status_listen.
+type events struct {
+	exits     <-chan exitEvent
+	ready     <-chan int
+	snapshots <-chan snapshotRequest
+}
+
 // run starts the pool and serves events until it has stopped. It locks
 // its goroutine to its thread for good, for the parent-death signal of
 // the workers it spawns (see dieWithMaster).
-func (m *master) run(ctx context.Context, exits <-chan exitEvent, ready <-chan int) error {
+func (m *master) run(ctx context.Context, ev events) error {
 	runtime.LockOSThread() // never unlocked: the thread ends with the master
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, masterSignals...)
@@ -102,10 +111,13 @@ func (m *master) run(ctx context.Context, exits <-chan exitEvent, ready <-chan i
 			m.stop(stopNow)
 		case s := <-sigs:
 			m.onSignal(s)
-		case e := <-exits:
+		case e := <-ev.exits:
 			m.reap(e)
-		case pid := <-ready:
+		case pid := <-ev.ready:
 			m.onReady(pid)
+		case r := <-ev.snapshots:
+			snap, err := m.board.Snapshot(r.full)
+			r.reply <- snapshotReply{snap, err}
 		case <-tick.C:
 			m.maintain()
 		case <-demand:
@@ -143,7 +155,8 @@ func (m *master) onSignal(s os.Signal) {
 		m.log.Info("Reloading workers ... (SIGUSR2)")
 		m.reload()
 	case syscall.SIGUSR1:
-		m.log.Info("SIGUSR1: logs go to the standard error; nothing to reopen")
+		m.log.Info("Reopening log files ... (SIGUSR1)")
+		m.reopenLogs()
 	}
 }
 

@@ -7,24 +7,43 @@ import (
 )
 
 // reload replaces every worker with a new generation, after taking up the
-// configuration Config.Reload gives, if any: the old workers are told to
-// finish their request and exit, and new ones start in the slots that are
-// free now and in those the old ones free. The listening sockets stay open
-// in the master all along, so no connection is refused: it waits in the
-// listen queue for the next free worker.
+// configuration Config.Reload gives, if any (SIGUSR2).
 func (m *master) reload() {
+	m.renew(func() (Config, error) {
+		if m.cfg.Reload == nil {
+			return *m.cfg, nil
+		}
+		return m.cfg.Reload()
+	})
+}
+
+// reopenLogs reopens the access log and replaces the workers, which then
+// write to the file now at its path (SIGUSR1, after a log rotation).
+func (m *master) reopenLogs() {
+	if m.cfg.AccessLog == "" {
+		m.log.Info("SIGUSR1: no access log, and logs go to the standard error: nothing to reopen")
+		return
+	}
+	m.renew(func() (Config, error) { return *m.cfg, nil })
+}
+
+// renew takes up the configuration next gives (reopening the access log)
+// and replaces every worker with a new generation: the old ones are told
+// to finish their request and exit, and new ones start in the slots that
+// are free now and in those the old ones free. The listening sockets stay
+// open in the master all along, so no connection is refused: it waits in
+// the listen queue for the next free worker.
+func (m *master) renew(next func() (Config, error)) {
 	if m.stopping != running {
 		return
 	}
-	if m.cfg.Reload != nil {
-		next, err := m.cfg.Reload()
-		if err == nil {
-			err = m.takeUp(next)
-		}
-		if err != nil {
-			m.log.Error("reload cancelled: the pool runs on as it was", "err", err)
-			return
-		}
+	cfg, err := next()
+	if err == nil {
+		err = m.takeUp(cfg)
+	}
+	if err != nil {
+		m.log.Error("reload cancelled: the pool runs on as it was", "err", err)
+		return
 	}
 	m.gen++
 	for _, c := range m.kids {
@@ -36,8 +55,10 @@ func (m *master) reload() {
 }
 
 // takeUp makes next the running configuration, but for the settings that
-// take a restart, which keep their running values (and are logged). It
-// changes nothing when next, so adjusted, is not valid.
+// take a restart, which keep their running values (and are logged), and
+// resolves how its workers start (opening its access log). It changes
+// nothing when next, so adjusted, is not valid or its access log cannot
+// be opened.
 func (m *master) takeUp(next Config) error {
 	next.fillDefaults()
 	kept := restartOnly(m.cfg, &next)
@@ -53,15 +74,16 @@ func (m *master) takeUp(next Config) error {
 	if len(kept) > 0 {
 		m.log.Warn("reload: these settings take a restart of the master and keep their running values: " + strings.Join(kept, "; "))
 	}
+	m.set.close()
 	*m.cfg, m.set = next, set
 	return nil
 }
 
 // restartOnly copies into next, from running, the settings a running
 // master cannot change: the pool's name, pm, pm.max_children (the
-// scoreboard's size), the listening sockets, the pid file and the
-// scoreboard switch. It returns a description of each that next wanted
-// changed.
+// scoreboard's size), the listening sockets (pm.status_listen's too) and
+// their permissions, the pid file and the scoreboard switch. It returns a
+// description of each that next wanted changed.
 func restartOnly(running, next *Config) []string {
 	var kept []string
 	keep := func(directive string, from, to any) {
@@ -75,10 +97,16 @@ func restartOnly(running, next *Config) []string {
 	keep("listen", running.Listen, next.Listen)
 	keep("HTTP listen", running.HTTPListen, next.HTTPListen)
 	keep("listen.backlog", running.ListenBacklog, next.ListenBacklog)
+	keep("listen.owner", running.ListenOwner, next.ListenOwner)
+	keep("listen.group", running.ListenGroup, next.ListenGroup)
+	keep("listen.mode", running.ListenMode, next.ListenMode)
+	keep("pm.status_listen", running.StatusListen, next.StatusListen)
 	keep("pid", running.PIDFile, next.PIDFile)
 	keep("no-scoreboard", running.NoScoreboard, next.NoScoreboard)
 	next.Pool, next.PM, next.MaxChildren = running.Pool, running.PM, running.MaxChildren
 	next.Listen, next.HTTPListen, next.ListenBacklog = running.Listen, running.HTTPListen, running.ListenBacklog
+	next.ListenOwner, next.ListenGroup, next.ListenMode = running.ListenOwner, running.ListenGroup, running.ListenMode
+	next.StatusListen = running.StatusListen
 	next.PIDFile, next.NoScoreboard = running.PIDFile, running.NoScoreboard
 	return kept
 }

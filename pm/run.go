@@ -56,6 +56,7 @@ func runMaster(ctx context.Context, cfg Config) (err error) {
 	if err != nil {
 		return err
 	}
+	defer func() { set.close() }()
 	logNotices(log, append(cfg.Notices, notices...))
 	ls, err := openListeners(&cfg)
 	if err != nil {
@@ -104,11 +105,23 @@ func runMaster(ctx context.Context, cfg Config) (err error) {
 		log.Info("ready to handle connections", "listen", l.addr, "protocol", l.kind)
 	}
 	ready, stopped := make(chan int, cfg.MaxChildren), make(chan struct{})
+	snapshots := make(chan snapshotRequest)
+	if cfg.StatusListen != "" {
+		l, err := listen(kindFastCGI, cfg.StatusListen, &cfg)
+		if err != nil {
+			return err
+		}
+		ss := newStatusServer(l, &cfg, snapshots, stopped, log)
+		go ss.run()
+		defer ss.close() // after stopped is closed: a request waiting for the master gives up
+		log.Info("ready to handle status requests", "listen", l.addr, "protocol", l.kind)
+	}
 	defer close(stopped)
 	go readReady(readyR, ready, stopped)
 	m := newMaster(&cfg, set, log, board, sp, ls)
+	defer func() { m.set.close() }() // those of the last reload, if any
 	done := make(chan error, 1)
-	go func() { done <- m.run(ctx, exits, ready) }() // a goroutine of its own: run locks it to its thread
+	go func() { done <- m.run(ctx, events{exits, ready, snapshots}) }() // a goroutine of its own: run locks it to its thread
 	return <-done
 }
 

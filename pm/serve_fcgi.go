@@ -23,7 +23,9 @@ import (
 type fcgiServer struct {
 	serve  func(w http.ResponseWriter, r *http.Request, scriptName string)
 	stages *stages
+	access *accessLog // nil without access.log
 	log    *slog.Logger
+	peer   string // the web server's address on the current connection; "" on a unix socket
 
 	rr  recordReader
 	bw  *bufio.Writer
@@ -63,6 +65,10 @@ func (s *fcgiServer) serveConn(c net.Conn, done func() (stop bool)) error {
 		s.setConn(nil, false)
 		c.Close()
 	}()
+	s.peer = ""
+	if a := c.RemoteAddr(); a != nil {
+		s.peer = peerHost(a.String())
+	}
 	s.rr.r.Reset(c)
 	s.bw.Reset(c)
 	for first := true; ; first = false {
@@ -180,6 +186,10 @@ func (s *fcgiServer) answerGetValues(content []byte) error {
 // ends them before it finishes the request: when the web server has the
 // whole response, the slot already shows the request as finished.
 func (s *fcgiServer) serveRequest(id uint16) (broken bool, err error) {
+	var began time.Time
+	if s.access != nil {
+		began = time.Now()
+	}
 	s.stages.begin()
 	ended := false
 	defer func() {
@@ -195,13 +205,15 @@ func (s *fcgiServer) serveRequest(id uint16) (broken bool, err error) {
 	w := &fcgiResponse{header: http.Header{}, out: &s.out}
 	s.out.id, s.out.buf = id, s.out.buf[:0]
 	r, err := newRequest(params)
+	var user string // of the Basic authorization, as PHP-FPM's auth_user
 	if err != nil {
 		bad := &http.Request{Method: params["REQUEST_METHOD"], URL: &url.URL{RawQuery: params["QUERY_STRING"]}}
-		s.stages.info(bad, params["SCRIPT_NAME"], params["SCRIPT_FILENAME"], params["REMOTE_USER"])
+		s.stages.info(bad, params["SCRIPT_NAME"], params["SCRIPT_FILENAME"], "")
 		http.Error(w, "400 bad request: "+err.Error(), http.StatusBadRequest)
 	} else {
 		r.Body = body
-		s.stages.info(r, params["SCRIPT_NAME"], params["SCRIPT_FILENAME"], params["REMOTE_USER"])
+		user, _, _ = r.BasicAuth()
+		s.stages.info(r, params["SCRIPT_NAME"], params["SCRIPT_FILENAME"], user)
 		broken = s.runHandler(w, r, params["SCRIPT_NAME"])
 	}
 	w.finish()
@@ -214,7 +226,11 @@ func (s *fcgiServer) serveRequest(id uint16) (broken bool, err error) {
 	ended = true
 	s.stages.end()
 	writeEndRequest(s.bw, id, 0, statusRequestComplete)
-	return broken, s.bw.Flush()
+	err = s.bw.Flush()
+	if s.access != nil {
+		s.access.write(fcgiEntry(params, r, user, s.peer, began, w), s.stages)
+	}
+	return broken, err
 }
 
 // runHandler runs the handler, turning a panic into a 500 (when nothing was

@@ -17,7 +17,8 @@ type httpServer struct {
 	ln   *connQueue
 	done chan struct{} // one value each time the current connection ends
 
-	requests int // requests answered on the current connection
+	requests int        // requests answered on the current connection
+	access   *accessLog // nil without access.log
 }
 
 func newHTTPServer(serve func(http.ResponseWriter, *http.Request, string), st *stages, log *slog.Logger) *httpServer {
@@ -25,11 +26,24 @@ func newHTTPServer(serve func(http.ResponseWriter, *http.Request, string), st *s
 	h.srv = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h.requests++
+			var began time.Time
+			if h.access != nil {
+				began = time.Now()
+			}
 			st.begin()
-			defer st.end()
 			user, _, _ := r.BasicAuth()
 			st.info(r, r.URL.Path, "", user)
-			serve(w, r, r.URL.Path)
+			if h.access == nil {
+				defer st.end()
+				serve(w, r, r.URL.Path)
+				return
+			}
+			sw := &statusRecorder{ResponseWriter: w}
+			func() {
+				defer st.end()
+				serve(sw, r, r.URL.Path)
+			}()
+			h.access.write(httpEntry(r, began, user, sw), st)
 		}),
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),

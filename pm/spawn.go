@@ -42,16 +42,32 @@ type spawnSettings struct {
 	env      []string            // env[NAME], as NAME=value with "$NAME" values expanded
 	clearEnv bool                // clear_env: without the master's environment
 	cred     *syscall.Credential // user and group; nil: the master's
+	access   *os.File            // access.log, open for appending; nil without
+}
+
+// close closes the master's descriptor of the access log; the workers
+// keep theirs.
+func (s *spawnSettings) close() {
+	if s.access != nil {
+		s.access.Close()
+	}
 }
 
 // spawnSettings resolves how c's workers are started by a master running
-// as euid; the notices say what it ignores (user and group, unless root).
+// as euid, and opens the access log (as PHP-FPM, for appending, created
+// readable and writable by the master's user only). The notices say what
+// it ignores (user and group, unless root).
 func (c *Config) spawnSettings(euid int) (spawnSettings, []string, error) {
 	cred, notices, err := workerCredential(c, euid)
 	if err != nil {
 		return spawnSettings{}, nil, err
 	}
 	s := spawnSettings{worker: c.workerConfig(), clearEnv: c.ClearEnv, cred: cred}
+	if c.AccessLog != "" {
+		if s.access, err = os.OpenFile(c.AccessLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err != nil {
+			return spawnSettings{}, nil, fmt.Errorf("pool %s: open access.log: %w", c.Pool, err)
+		}
+	}
 	for _, name := range slices.Sorted(maps.Keys(c.Env)) {
 		v := c.Env[name]
 		if from, ok := strings.CutPrefix(v, "$"); ok {
@@ -126,6 +142,10 @@ func (s *execSpawner) spawn(slot, gen int, set *spawnSettings) (int, process, er
 		envConfig+"="+string(config),
 	)
 	cmd.ExtraFiles = slices.Clone(s.files)
+	if set.access != nil {
+		cmd.ExtraFiles = append(cmd.ExtraFiles, set.access)
+		cmd.Env = append(cmd.Env, envAccessFD+"="+strconv.Itoa(3+len(cmd.ExtraFiles)-1))
+	}
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: set.cred}
 	dieWithMaster(cmd)

@@ -11,8 +11,8 @@ import (
 
 // stages drives a worker's slot through PHP-FPM's request stages and
 // measures each request's CPU time (the whole process's, as PHP-FPM
-// measures its child's) and memory. With no recorder (the scoreboard turned
-// off) every method does nothing.
+// measures its child's) and memory, which the access log reports too. With
+// no recorder (the scoreboard turned off) every method does nothing.
 //
 // The process CPU clock is costly to read in a busy worker (it sums every
 // thread of the process: several microseconds, more than all the
@@ -25,12 +25,19 @@ import (
 // the reading of the request.
 type stages struct {
 	rec     recorder
-	cpuMark time.Duration // the CPU clock at its last reading
-	cpuAt   time.Time     // when it was read
-	since   int           // requests ended since then
-	cpuLast time.Duration // CPU time per request over the last window
+	cpuMark cpuTimes  // the CPU clock at its last reading
+	cpuAt   time.Time // when it was read
+	since   int       // requests ended since then
+	cpuLast cpuTimes  // CPU time per request over the last window
+	memLast uint64    // the memory of the last request
 	sample  [1]metrics.Sample
 }
+
+// cpuTimes is CPU time used in user and in system mode.
+type cpuTimes struct{ user, system time.Duration }
+
+// total is user plus system time.
+func (c cpuTimes) total() time.Duration { return c.user + c.system }
 
 // cpuEvery is how often, at most, a worker reads its CPU clock.
 const cpuEvery = 10 * time.Millisecond
@@ -61,7 +68,8 @@ func (s *stages) begin() {
 }
 
 // info records the request and enters the Running stage. scriptName and
-// scriptFilename are SCRIPT_NAME and SCRIPT_FILENAME; user is REMOTE_USER.
+// scriptFilename are SCRIPT_NAME and SCRIPT_FILENAME; user is the user of
+// the request's Basic authorization, as PHP-FPM's auth_user.
 func (s *stages) info(r *http.Request, scriptName, scriptFilename, user string) {
 	if s.rec == nil {
 		return
@@ -84,11 +92,12 @@ func (s *stages) end() {
 	}
 	s.since++
 	if time.Since(s.cpuAt) >= cpuEvery {
-		now := cpuTime()
-		s.cpuLast = max(now-s.cpuMark, 0) / time.Duration(s.since)
+		now, n := cpuTime(), time.Duration(s.since)
+		s.cpuLast = cpuTimes{max(now.user-s.cpuMark.user, 0) / n, max(now.system-s.cpuMark.system, 0) / n}
 		s.cpuMark, s.cpuAt, s.since = now, time.Now(), 0
 	}
-	s.rec.End(s.cpuLast, s.heapInUse())
+	s.memLast = s.heapInUse()
+	s.rec.End(s.cpuLast.total(), s.memLast)
 	s.rec.Finished()
 }
 
@@ -104,8 +113,8 @@ func (s *stages) heapInUse() uint64 {
 	return s.sample[0].Value.Uint64()
 }
 
-// cpuTime returns the user plus system CPU time this process has used.
-func cpuTime() time.Duration {
-	d, _ := sys.ProcessCPUTime()
-	return d
+// cpuTime returns the CPU time this process has used.
+func cpuTime() cpuTimes {
+	user, system, _ := sys.ProcessCPUTimes()
+	return cpuTimes{user, system}
 }

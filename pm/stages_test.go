@@ -21,7 +21,7 @@ func (c *cpuRecorder) Finished()                            {}
 
 // spin uses about d of CPU time.
 func spin(d time.Duration) {
-	for start := cpuTime(); cpuTime()-start < d; {
+	for start := cpuTime().total(); cpuTime().total()-start < d; {
 	}
 }
 

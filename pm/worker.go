@@ -27,6 +27,7 @@ type worker struct {
 
 	board  *scoreboard.Board
 	stages *stages
+	access *accessLog // nil without access.log
 	acc    *acceptor
 	fcgi   *fcgiServer
 	http   *httpServer
@@ -112,6 +113,12 @@ func (w *worker) setup(h *handover) error {
 	}
 	w.fcgi = newFCGIServer(w.dispatch, w.stages, w.log)
 	w.http = newHTTPServer(w.dispatch, w.stages, w.log)
+	if h.cfg.AccessFormat != "" {
+		if w.access, err = newAccessLog(h.accessFD, h.cfg.AccessFormat, h.cfg.Pool, w.log); err != nil {
+			return err
+		}
+		w.fcgi.access, w.http.access = w.access, w.access
+	}
 	return nil
 }
 
@@ -189,4 +196,7 @@ func (w *worker) close() {
 	w.acc.close()
 	w.http.close()
 	w.board.Close()
+	if w.access != nil {
+		w.access.close()
+	}
 }

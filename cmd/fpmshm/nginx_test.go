@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -12,12 +14,13 @@ import (
 
 // TestBehindNginx runs fpmshm serve behind a real nginx (fastcgi_pass), as
 // php-fpm runs: 2,000 requests at concurrency 32 all answer 200 with the
-// demo page; the status page's accepted conn counts exactly the requests
-// sent; cgi-fcgi reads the status page and ping straight from the FastCGI
-// socket.
+// demo page, each logged once, whole, in the access log; the status page's
+// accepted conn counts exactly the requests sent; cgi-fcgi reads the
+// status page and ping straight from the FastCGI socket.
 func TestBehindNginx(t *testing.T) {
 	fcgi := fmt.Sprintf("127.0.0.1:%d", freePort(t))
-	startServe(t, "-listen", fcgi, "-http", "")
+	accessLog := filepath.Join(t.TempDir(), "access.log")
+	startServe(t, "-listen", fcgi, "-http", "", "-access.log", accessLog, "-access.format", "%R %m %r%Q%q %s %f")
 	base := startNginx(t, fcgi)
 	client := &http.Client{Timeout: 20 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 32}}
 	defer client.CloseIdleConnections()
@@ -59,6 +62,23 @@ func TestBehindNginx(t *testing.T) {
 	t.Logf("%d requests at concurrency %d through nginx in %v", total, concurrency, time.Since(start))
 	if len(bad) > 0 {
 		t.Fatalf("requests that did not answer 200 with the demo page: %v", bad)
+	}
+	logged := map[string]int{}
+	waitUntil(t, "the access log to hold every request", 5*time.Second, func() bool {
+		b, _ := os.ReadFile(accessLog)
+		clear(logged)
+		for _, line := range strings.Split(string(b), "\n") {
+			if strings.HasPrefix(line, "127.0.0.1 GET /index.php?n=") {
+				logged[line]++
+			}
+		}
+		return len(logged) == total
+	})
+	for i := range total {
+		line := fmt.Sprintf("127.0.0.1 GET /index.php?n=%d 200 /srv/www/index.php", i)
+		if logged[line] != 1 {
+			t.Fatalf("access log: %q appears %d times, want once", line, logged[line])
+		}
 	}
 
 	code, body, err := get(client, base+"/status?json")

@@ -145,6 +145,7 @@ func bindFlags(fs *flag.FlagSet, c *pm.Config) {
 	fs.StringVar(&c.AccessLog, "access.log", c.AccessLog, "log each request to this `file` (empty: none)")
 	fs.StringVar(&c.AccessFormat, "access.format", c.AccessFormat, "access log `format`, PHP-FPM's (default \"%R - %u %t \\\"%m %r\\\" %s\")")
 	fs.StringVar(&c.StatusPath, "pm.status_path", c.StatusPath, "status page path (empty: off)")
+	fs.StringVar(&c.StatusListen, "pm.status_listen", c.StatusListen, "FastCGI socket on which the master answers status and ping (empty: none)")
 	fs.StringVar(&c.PingPath, "ping.path", c.PingPath, "ping path (empty: off)")
 	fs.StringVar(&c.PingResponse, "ping.response", c.PingResponse, "ping response")
 	fs.StringVar(&c.PIDFile, "pid", c.PIDFile, "write the master's pid to this `file` (empty: none)")

@@ -8,14 +8,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ProcessCPUTime returns the CPU time, user plus system, that all the
-// threads of this process have used (CLOCK_PROCESS_CPUTIME_ID). It is a
+// ProcessCPUTimes returns the user and the system CPU time that all the
+// threads of this process have used (getrusage(RUSAGE_SELF)). It is a
 // system call that sums every thread: in a busy multi-threaded process it
 // costs several microseconds, so callers on a hot path read it seldom.
-func ProcessCPUTime() (time.Duration, error) {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_PROCESS_CPUTIME_ID, &ts); err != nil {
-		return 0, err
+func ProcessCPUTimes() (user, system time.Duration, err error) {
+	var ru unix.Rusage
+	if err := unix.Getrusage(unix.RUSAGE_SELF, &ru); err != nil {
+		return 0, 0, err
 	}
-	return time.Duration(ts.Nano()), nil
+	return time.Duration(ru.Utime.Nano()), time.Duration(ru.Stime.Nano()), nil
 }

@@ -1,0 +1,112 @@
+package pm
+
+import (
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+
+	"github.com/fpmshm/fpmshm/scoreboard"
+	"github.com/fpmshm/fpmshm/status"
+)
+
+// statusServer answers pm.status_listen in the master itself: the status
+// page and ping over FastCGI, readable when every worker is busy (PHP-FPM
+// answers them from a hidden pool of its own). Each connection is served
+// in a goroutine; the snapshots come from the master's loop, which alone
+// touches its scoreboard table.
+type statusServer struct {
+	l     *listener
+	serve func(w http.ResponseWriter, r *http.Request, scriptName string)
+	log   *slog.Logger
+
+	mu     sync.Mutex
+	conns  map[net.Conn]bool // being served
+	closed bool
+	wg     sync.WaitGroup
+}
+
+// snapshotRequest asks the master's loop for a snapshot of the scoreboard.
+type snapshotRequest struct {
+	full  bool
+	reply chan<- snapshotReply
+}
+
+type snapshotReply struct {
+	snap scoreboard.Snapshot
+	err  error
+}
+
+// errMasterStopped is the status page's error once the master has stopped.
+var errMasterStopped = errors.New("the master has stopped")
+
+// newStatusServer serves cfg's status page and ping on l, with snapshots
+// asked of the master's loop on snapshots until stopped is closed.
+func newStatusServer(l *listener, cfg *Config, snapshots chan<- snapshotRequest, stopped <-chan struct{}, log *slog.Logger) *statusServer {
+	page := &status.Handler{Logger: log, Source: status.SourceFunc(func(full bool) (scoreboard.Snapshot, error) {
+		reply := make(chan snapshotReply, 1)
+		select {
+		case snapshots <- snapshotRequest{full, reply}:
+		case <-stopped:
+			return scoreboard.Snapshot{}, errMasterStopped
+		}
+		r := <-reply
+		return r.snap, r.err
+	})}
+	statusPath, pingPath, ping := cfg.StatusPath, cfg.PingPath, status.Ping(cfg.PingResponse)
+	s := &statusServer{l: l, log: log, conns: map[net.Conn]bool{}}
+	s.serve = func(w http.ResponseWriter, r *http.Request, scriptName string) {
+		switch {
+		case scriptName == statusPath:
+			page.ServeHTTP(w, r)
+		case pingPath != "" && scriptName == pingPath:
+			ping.ServeHTTP(w, r)
+		default:
+			http.Error(w, "File not found.", http.StatusNotFound)
+		}
+	}
+	return s
+}
+
+// run accepts and serves connections until close.
+func (s *statusServer) run() {
+	for {
+		c, err := s.l.ln.Accept()
+		if err != nil {
+			if !errors.Is(err, net.ErrClosed) {
+				s.log.Error("pm.status_listen: accept", "err", err)
+			}
+			return
+		}
+		s.mu.Lock()
+		if s.closed {
+			s.mu.Unlock()
+			c.Close()
+			return
+		}
+		s.conns[c] = true
+		s.wg.Add(1)
+		s.mu.Unlock()
+		go func() {
+			defer s.wg.Done()
+			newFCGIServer(s.serve, newStages(nil), s.log).serveConn(c, func() bool { return false })
+			s.mu.Lock()
+			delete(s.conns, c)
+			s.mu.Unlock()
+		}()
+	}
+}
+
+// close stops accepting, ends the connections being served and waits for
+// their goroutines.
+func (s *statusServer) close() {
+	s.l.Close()
+	s.mu.Lock()
+	s.closed = true
+	for c := range s.conns {
+		c.Close()
+	}
+	s.mu.Unlock()
+	s.wg.Wait()
+}
