@@ -89,6 +89,13 @@ type Config struct {
 	// NoScoreboard.
 	AccessLog, AccessFormat string
 
+	// Slowlog is slowlog: the file where a worker serving a request past
+	// request_slowlog_timeout writes, when the master asks it (SIGUSR1),
+	// PHP-FPM's header for it and the stacks of all its goroutines, where
+	// PHP-FPM writes the script's backtrace. Empty: slow requests are only
+	// counted and logged.
+	Slowlog string
+
 	StatusPath string // pm.status_path: the status page's SCRIPT_NAME; empty is off
 	// StatusListen is pm.status_listen: a FastCGI socket, in Listen's
 	// forms, on which the master itself answers the status page and ping,

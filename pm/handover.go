@@ -18,6 +18,7 @@ import (
 //	FPMSHM_READY_FD    the write end of a pipe on which the worker says it is ready (its
 //	                   pid, a line): from then on it takes SIGQUIT as a graceful stop
 //	FPMSHM_ACCESS_FD   the access log, opened by the master for appending (when access.log is set)
+//	FPMSHM_SLOWLOG_FD  the slowlog, likewise (when slowlog is set)
 //	FPMSHM_BOARD       the name of the scoreboard segment, handed over by the shm package
 //	                   (which names its own descriptors in FPMSHM_SEGMENTS)
 //	FPMSHM_CONFIG      the worker's settings, JSON (workerConfig)
@@ -32,12 +33,13 @@ const (
 	envParentFD  = "FPMSHM_PARENT_FD"
 	envReadyFD   = "FPMSHM_READY_FD"
 	envAccessFD  = "FPMSHM_ACCESS_FD"
+	envSlowlogFD = "FPMSHM_SLOWLOG_FD"
 	envBoard     = "FPMSHM_BOARD"
 	envConfig    = "FPMSHM_CONFIG"
 )
 
 // handoverVars are the variables of the hand-over.
-var handoverVars = []string{envWorker, envSlot, envListenFDs, envParentFD, envReadyFD, envAccessFD, envBoard, envConfig}
+var handoverVars = []string{envWorker, envSlot, envListenFDs, envParentFD, envReadyFD, envAccessFD, envSlowlogFD, envBoard, envConfig}
 
 // IsWorker reports whether this process was started by a master as one of
 // its workers: pm.Run then serves requests instead of managing a pool.
@@ -70,6 +72,7 @@ type handover struct {
 	parentFD  int
 	readyFD   int
 	accessFD  int // -1 without an access log
+	slowlogFD int // -1 without a slowlog
 	board     string
 	cfg       workerConfig
 }
@@ -102,11 +105,11 @@ func readHandover() (*handover, error) {
 	if h.readyFD, err = envInt(envReadyFD); err != nil {
 		return nil, err
 	}
-	h.accessFD = -1
-	if os.Getenv(envAccessFD) != "" {
-		if h.accessFD, err = envInt(envAccessFD); err != nil {
-			return nil, err
-		}
+	if h.accessFD, err = optionalFD(envAccessFD); err != nil {
+		return nil, err
+	}
+	if h.slowlogFD, err = optionalFD(envSlowlogFD); err != nil {
+		return nil, err
 	}
 	h.board = os.Getenv(envBoard)
 	for _, part := range strings.Split(os.Getenv(envListenFDs), ",") {
@@ -124,6 +127,14 @@ func readHandover() (*handover, error) {
 		os.Unsetenv(k)
 	}
 	return h, nil
+}
+
+// optionalFD reads the descriptor in variable key, -1 when it is not set.
+func optionalFD(key string) (int, error) {
+	if os.Getenv(key) == "" {
+		return -1, nil
+	}
+	return envInt(key)
 }
 
 func envInt(key string) (int, error) {

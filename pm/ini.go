@@ -152,6 +152,8 @@ func applyPool(c *Config, key, value string) error {
 		c.AccessLog = value
 	case "access.format":
 		c.AccessFormat = value
+	case "slowlog":
+		c.Slowlog = value
 	case "pm.status_path":
 		c.StatusPath = value
 	case "pm.status_listen":

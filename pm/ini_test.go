@@ -37,6 +37,8 @@ env[HOSTNAME] = $HOSTNAME
 env[APP_ENV] = production
 clear_env = no
 access.log = /var/log/$pool.access.log
+slowlog = /var/log/$pool.slow.log
+pm.status_listen = /run/fpmshm-$pool-status.sock
 access.format = "%R - %u %t \"%m %r%Q%q\" %s %f %{mili}d %{kilo}M %C%%"
 php_admin_value[memory_limit] = 64M
 security.limit_extensions = .php
@@ -51,7 +53,8 @@ security.limit_extensions = .php
 		Listen: "/run/fpmshm-app.sock", HTTPListen: "127.0.0.1:8080", ListenBacklog: 65535,
 		StatusPath: "/status", PingPath: "/ping", PingResponse: "alive", PIDFile: "/run/fpmshm.pid",
 		MaxSpawnRate: 8, User: "nobody", Group: "nogroup", ListenOwner: "www-data", ListenGroup: "www-data", ListenMode: 0o600,
-		Env:       map[string]string{"HOSTNAME": "$HOSTNAME", "APP_ENV": "production"},
+		Env:     map[string]string{"HOSTNAME": "$HOSTNAME", "APP_ENV": "production"},
+		Slowlog: "/var/log/app.slow.log", StatusListen: "/run/fpmshm-app-status.sock",
 		AccessLog: "/var/log/app.access.log", AccessFormat: `%R - %u %t "%m %r%Q%q" %s %f %{mili}d %{kilo}M %C%%`,
 		Notices: []string{
 			"php_admin_value[memory_limit]: means something to PHP only; ignored",

@@ -218,6 +218,11 @@ func (m *master) checkRequests(v *poolView) {
 			m.board.AddSlowRequest()
 			m.log.Warn(fmt.Sprintf("child %d, script '%s' (request: \"%s %s\") executing too slow (%.6f sec), logging",
 				c.pid, p.Script, p.Method, p.RequestURI(), d.Seconds()))
+			if m.cfg.Slowlog != "" {
+				if err := c.proc.Signal(traceSignal); err != nil {
+					m.log.Debug("signal worker", "pid", c.pid, "signal", signalName(traceSignal), "err", err)
+				}
+			}
 		}
 		if term > 0 && d >= term && !c.killed {
 			c.killed = true

@@ -17,17 +17,18 @@ func (m *master) reload() {
 	})
 }
 
-// reopenLogs reopens the access log and replaces the workers, which then
-// write to the file now at its path (SIGUSR1, after a log rotation).
+// reopenLogs reopens the access log and the slowlog and replaces the
+// workers, which then write to the files now at their paths (SIGUSR1,
+// after a log rotation).
 func (m *master) reopenLogs() {
-	if m.cfg.AccessLog == "" {
-		m.log.Info("SIGUSR1: no access log, and logs go to the standard error: nothing to reopen")
+	if m.cfg.AccessLog == "" && m.cfg.Slowlog == "" {
+		m.log.Info("SIGUSR1: no access log or slowlog, and logs go to the standard error: nothing to reopen")
 		return
 	}
 	m.renew(func() (Config, error) { return *m.cfg, nil })
 }
 
-// renew takes up the configuration next gives (reopening the access log)
+// renew takes up the configuration next gives (reopening the logs)
 // and replaces every worker with a new generation: the old ones are told
 // to finish their request and exit, and new ones start in the slots that
 // are free now and in those the old ones free. The listening sockets stay

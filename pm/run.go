@@ -30,7 +30,9 @@ import (
 // In a worker (IsWorker reports true), the same call takes up what the
 // master handed over and serves handler, the status page and ping, one
 // request at a time, over FastCGI and, if configured, HTTP; only cfg.Logger
-// is used, the rest comes from the master. It returns nil when the worker
+// is used, the rest comes from the master. A worker handles SIGQUIT (stop
+// after the request in flight) and SIGUSR1 (write its stacks to the
+// slowlog) from its start, so the handler cannot use these two signals. It returns nil when the worker
 // has stopped as asked; the program should then exit. A worker exits by
 // itself, without returning, when the master dies.
 //

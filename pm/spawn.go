@@ -43,19 +43,31 @@ type spawnSettings struct {
 	clearEnv bool                // clear_env: without the master's environment
 	cred     *syscall.Credential // user and group; nil: the master's
 	access   *os.File            // access.log, open for appending; nil without
+	slowlog  *os.File            // slowlog, open for appending; nil without
 }
 
-// close closes the master's descriptor of the access log; the workers
-// keep theirs.
+// close closes the master's descriptors of the logs; the workers keep
+// theirs.
 func (s *spawnSettings) close() {
-	if s.access != nil {
-		s.access.Close()
+	for _, f := range []*os.File{s.access, s.slowlog} {
+		if f != nil {
+			f.Close()
+		}
 	}
 }
 
+// openLog opens a log file the workers write to as PHP-FPM opens its
+// logs: for appending, created readable and writable by the master's user
+// only. No path is no file.
+func openLog(path string) (*os.File, error) {
+	if path == "" {
+		return nil, nil
+	}
+	return os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+}
+
 // spawnSettings resolves how c's workers are started by a master running
-// as euid, and opens the access log (as PHP-FPM, for appending, created
-// readable and writable by the master's user only). The notices say what
+// as euid, and opens the access log and the slowlog. The notices say what
 // it ignores (user and group, unless root).
 func (c *Config) spawnSettings(euid int) (spawnSettings, []string, error) {
 	cred, notices, err := workerCredential(c, euid)
@@ -63,10 +75,12 @@ func (c *Config) spawnSettings(euid int) (spawnSettings, []string, error) {
 		return spawnSettings{}, nil, err
 	}
 	s := spawnSettings{worker: c.workerConfig(), clearEnv: c.ClearEnv, cred: cred}
-	if c.AccessLog != "" {
-		if s.access, err = os.OpenFile(c.AccessLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600); err != nil {
-			return spawnSettings{}, nil, fmt.Errorf("pool %s: open access.log: %w", c.Pool, err)
-		}
+	if s.access, err = openLog(c.AccessLog); err != nil {
+		return spawnSettings{}, nil, fmt.Errorf("pool %s: open access.log: %w", c.Pool, err)
+	}
+	if s.slowlog, err = openLog(c.Slowlog); err != nil {
+		s.close()
+		return spawnSettings{}, nil, fmt.Errorf("pool %s: open slowlog: %w", c.Pool, err)
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.Env)) {
 		v := c.Env[name]
@@ -142,9 +156,14 @@ func (s *execSpawner) spawn(slot, gen int, set *spawnSettings) (int, process, er
 		envConfig+"="+string(config),
 	)
 	cmd.ExtraFiles = slices.Clone(s.files)
-	if set.access != nil {
-		cmd.ExtraFiles = append(cmd.ExtraFiles, set.access)
-		cmd.Env = append(cmd.Env, envAccessFD+"="+strconv.Itoa(3+len(cmd.ExtraFiles)-1))
+	for _, log := range []struct {
+		f   *os.File
+		env string
+	}{{set.access, envAccessFD}, {set.slowlog, envSlowlogFD}} {
+		if log.f != nil {
+			cmd.ExtraFiles = append(cmd.ExtraFiles, log.f)
+			cmd.Env = append(cmd.Env, log.env+"="+strconv.Itoa(3+len(cmd.ExtraFiles)-1))
+		}
 	}
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: set.cred}

@@ -28,6 +28,7 @@ type worker struct {
 	board  *scoreboard.Board
 	stages *stages
 	access *accessLog // nil without access.log
+	slow   *slowlog   // nil without slowlog
 	acc    *acceptor
 	fcgi   *fcgiServer
 	http   *httpServer
@@ -43,6 +44,7 @@ var earlyQuit = make(chan os.Signal, 1)
 func init() {
 	if IsWorker() {
 		signal.Notify(earlyQuit, syscall.SIGQUIT)
+		signal.Notify(traceRequests, traceSignal)
 	}
 }
 
@@ -64,6 +66,11 @@ func runWorker(ctx context.Context, cfg Config, handler http.Handler) error {
 		return err
 	}
 	defer w.close()
+	if w.slow != nil {
+		done := make(chan struct{})
+		defer close(done)
+		go w.slow.run(done)
+	}
 
 	defer signal.Stop(earlyQuit)
 	go func() {
@@ -118,6 +125,9 @@ func (w *worker) setup(h *handover) error {
 			return err
 		}
 		w.fcgi.access, w.http.access = w.access, w.access
+	}
+	if h.slowlogFD >= 0 {
+		w.slow = newSlowlog(h.slowlogFD, h.cfg.Pool, board, w.log)
 	}
 	return nil
 }
@@ -198,5 +208,8 @@ func (w *worker) close() {
 	w.board.Close()
 	if w.access != nil {
 		w.access.close()
+	}
+	if w.slow != nil {
+		w.slow.close()
 	}
 }

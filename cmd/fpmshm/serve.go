@@ -143,6 +143,7 @@ func bindFlags(fs *flag.FlagSet, c *pm.Config) {
 	fs.StringVar(&c.Group, "group", c.Group, "run the workers with this `group` (default: user's)")
 	fs.BoolVar(&c.ClearEnv, "clear_env", c.ClearEnv, "start the workers without the master's environment")
 	fs.StringVar(&c.AccessLog, "access.log", c.AccessLog, "log each request to this `file` (empty: none)")
+	fs.StringVar(&c.Slowlog, "slowlog", c.Slowlog, "write the stacks of a worker past request_slowlog_timeout to this `file`")
 	fs.StringVar(&c.AccessFormat, "access.format", c.AccessFormat, "access log `format`, PHP-FPM's (default \"%R - %u %t \\\"%m %r\\\" %s\")")
 	fs.StringVar(&c.StatusPath, "pm.status_path", c.StatusPath, "status page path (empty: off)")
 	fs.StringVar(&c.StatusListen, "pm.status_listen", c.StatusListen, "FastCGI socket on which the master answers status and ping (empty: none)")
