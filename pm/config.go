@@ -46,6 +46,12 @@ type Config struct {
 	// RequestTerminateTimeout is request_terminate_timeout: a worker still
 	// serving one request after this long is killed (and replaced); 0 is off.
 	RequestTerminateTimeout time.Duration
+	// ProcessControlTimeout is [global] process_control_timeout: how long
+	// a worker told to stop (by a reload, a graceful stop, or for being
+	// spare or idle) may take to finish its request; then it gets SIGTERM,
+	// and SIGKILL a second later. Zero waits however long the request
+	// takes (PHP-FPM, with zero, sends SIGTERM at once).
+	ProcessControlTimeout time.Duration
 	// RequestSlowlogTimeout is request_slowlog_timeout: a request running
 	// longer than this is counted in "slow requests" and logged; 0 is off.
 	RequestSlowlogTimeout time.Duration
@@ -178,6 +184,7 @@ func (c *Config) Validate() error {
 	}{
 		{"request_terminate_timeout", c.RequestTerminateTimeout},
 		{"request_slowlog_timeout", c.RequestSlowlogTimeout},
+		{"process_control_timeout", c.ProcessControlTimeout},
 		{"pm.process_idle_timeout", c.ProcessIdleTimeout},
 	} {
 		if d.d < 0 {

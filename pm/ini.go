@@ -100,12 +100,16 @@ func LoadINI(data []byte, name string, c *Config) error {
 }
 
 // applyGlobal sets one directive of the [global] section.
-func applyGlobal(c *Config, key, value string) error {
-	if key == "pid" {
+func applyGlobal(c *Config, key, value string) (err error) {
+	switch key {
+	case "pid":
 		c.PIDFile = value
-		return nil
+	case "process_control_timeout":
+		c.ProcessControlTimeout, err = ParseDuration(value)
+	default:
+		return ErrUnknownDirective
 	}
-	return ErrUnknownDirective
+	return err
 }
 
 // applyPool sets one directive of the pool section.

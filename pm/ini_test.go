@@ -14,6 +14,7 @@ func TestLoadINI(t *testing.T) {
 	conf := `; a pool file in php-fpm's style
 [global]
 pid = /run/fpmshm.pid
+process_control_timeout = 10s
 
 [app]
 pm = ondemand
@@ -54,7 +55,7 @@ security.limit_extensions = .php
 		StatusPath: "/status", PingPath: "/ping", PingResponse: "alive", PIDFile: "/run/fpmshm.pid",
 		MaxSpawnRate: 8, User: "nobody", Group: "nogroup", ListenOwner: "www-data", ListenGroup: "www-data", ListenMode: 0o600,
 		Env:     map[string]string{"HOSTNAME": "$HOSTNAME", "APP_ENV": "production"},
-		Slowlog: "/var/log/app.slow.log", StatusListen: "/run/fpmshm-app-status.sock",
+		Slowlog: "/var/log/app.slow.log", ProcessControlTimeout: 10 * time.Second, StatusListen: "/run/fpmshm-app-status.sock",
 		AccessLog: "/var/log/app.access.log", AccessFormat: `%R - %u %t "%m %r%Q%q" %s %f %{mili}d %{kilo}M %C%%`,
 		Notices: []string{
 			"php_admin_value[memory_limit]: means something to PHP only; ignored",

@@ -55,6 +55,7 @@ func (m *master) view() (*poolView, error) {
 // timeouts, then the pool size as pm asks.
 func (m *master) maintain() {
 	m.updateListenQueue()
+	m.checkRetiring()
 	if m.stopping != running && len(m.kids) == 0 {
 		return
 	}
@@ -199,6 +200,31 @@ func (m *master) idleSince(v *poolView, c *child) time.Duration {
 	return now.Sub(c.started)
 }
 
+// checkRetiring applies process_control_timeout: a worker told to stop
+// that is still there that long after gets SIGTERM, and a second later
+// SIGKILL.
+func (m *master) checkRetiring() {
+	limit := m.cfg.ProcessControlTimeout
+	if limit == 0 {
+		return
+	}
+	now := m.now()
+	for _, c := range m.kids {
+		if c.retiring == "" || c.killed {
+			continue
+		}
+		switch late := now.Sub(c.retired); {
+		case c.termSent && late >= limit+killGrace:
+			c.killed = true
+			m.signal(c, syscall.SIGKILL)
+		case !c.termSent && late >= limit:
+			c.termSent = true
+			m.log.Warn(fmt.Sprintf("child %d did not stop within process_control_timeout (%s), terminating", c.pid, limit))
+			m.signal(c, syscall.SIGTERM)
+		}
+	}
+}
+
 // checkRequests applies request_terminate_timeout (SIGKILL, the worker is
 // then reaped and replaced) and request_slowlog_timeout (counted and
 // logged once per request) to every worker serving a request.
@@ -219,18 +245,14 @@ func (m *master) checkRequests(v *poolView) {
 			m.log.Warn(fmt.Sprintf("child %d, script '%s' (request: \"%s %s\") executing too slow (%.6f sec), logging",
 				c.pid, p.Script, p.Method, p.RequestURI(), d.Seconds()))
 			if m.cfg.Slowlog != "" {
-				if err := c.proc.Signal(traceSignal); err != nil {
-					m.log.Debug("signal worker", "pid", c.pid, "signal", signalName(traceSignal), "err", err)
-				}
+				m.signal(c, traceSignal)
 			}
 		}
 		if term > 0 && d >= term && !c.killed {
 			c.killed = true
 			m.log.Warn(fmt.Sprintf("child %d, script '%s' (request: \"%s %s\") execution timed out (%.6f sec), terminating",
 				c.pid, p.Script, p.Method, p.RequestURI(), d.Seconds()))
-			if err := c.proc.Signal(syscall.SIGKILL); err != nil {
-				m.log.Debug("signal worker", "pid", c.pid, "signal", "SIGKILL", "err", err)
-			}
+			m.signal(c, syscall.SIGKILL)
 		}
 	}
 }

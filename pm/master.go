@@ -25,6 +25,8 @@ type child struct {
 	started time.Time
 
 	retiring string    // why the master stopped it ("idle", "reload", ...); "" while it serves
+	retired  time.Time // when it was told to stop
+	termSent bool      // sent SIGTERM for process_control_timeout
 	ready    bool      // it said it takes SIGQUIT as a graceful stop (see sayReady)
 	quitDue  bool      // SIGQUIT kept from it until it is ready
 	killed   bool      // sent SIGKILL for request_terminate_timeout
@@ -192,13 +194,22 @@ func (m *master) topUp() {
 // retire tells a worker to finish its request and exit: SIGQUIT, sent
 // when the worker is ready for it.
 func (m *master) retire(c *child, why string) {
+	if c.retiring == "" {
+		c.retired = m.now()
+	}
 	c.retiring = why
 	if !c.ready {
 		c.quitDue = true
 		return
 	}
-	if err := c.proc.Signal(syscall.SIGQUIT); err != nil {
-		m.log.Debug("signal worker", "pid", c.pid, "signal", "SIGQUIT", "err", err)
+	m.signal(c, syscall.SIGQUIT)
+}
+
+// signal sends sig to worker c; a failure (the worker has just ended, it
+// will be reaped) is only worth a debug line.
+func (m *master) signal(c *child, sig syscall.Signal) {
+	if err := c.proc.Signal(sig); err != nil {
+		m.log.Debug("signal worker", "pid", c.pid, "signal", signalName(sig), "err", err)
 	}
 }
 
@@ -222,9 +233,7 @@ func (m *master) signalAll(sig syscall.Signal, why string) {
 		if why != "" && c.retiring == "" {
 			c.retiring = why
 		}
-		if err := c.proc.Signal(sig); err != nil {
-			m.log.Debug("signal worker", "pid", c.pid, "signal", signalName(sig), "err", err)
-		}
+		m.signal(c, sig)
 	}
 }
 

@@ -2,6 +2,7 @@ package pm
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"maps"
 	"os"
@@ -441,5 +442,35 @@ func TestQuitWaitsForReady(t *testing.T) {
 	m.onReady(second)
 	if s := sigs(second); len(s) != 1 || s[0] != syscall.SIGQUIT {
 		t.Fatalf("after a graceful stop, the worker got %v once ready, want one SIGQUIT", s)
+	}
+}
+
+// TestProcessControlTimeout: a worker told to stop that is still there
+// process_control_timeout later gets SIGTERM, and SIGKILL a second after;
+// without the timeout it is left to finish its request.
+func TestProcessControlTimeout(t *testing.T) {
+	for _, limit := range []time.Duration{0, 5 * time.Second} {
+		m, b, _ := newTestMaster(t, Config{PM: Static, MaxChildren: 1, ProcessControlTimeout: limit})
+		m.startWorkers()
+		readyAll(m)
+		old := slices.Collect(maps.Keys(m.kids))[0]
+		sigs := func() []os.Signal { return m.kids[old].proc.(*fakeProc).sigs }
+		m.reload()
+		var at []string
+		for tick := 1; tick <= 8; tick++ {
+			b.now = b.now.Add(time.Second)
+			before := len(sigs())
+			m.maintain()
+			for _, s := range sigs()[before:] {
+				at = append(at, fmt.Sprintf("%s@%ds", signalName(s.(syscall.Signal)), tick))
+			}
+		}
+		want := "SIGTERM@5s SIGKILL@6s"
+		if limit == 0 {
+			want = ""
+		}
+		if got := strings.Join(at, " "); got != want || sigs()[0] != syscall.SIGQUIT {
+			t.Errorf("process_control_timeout %s: after SIGQUIT, %q; want %q", limit, got, want)
+		}
 	}
 }

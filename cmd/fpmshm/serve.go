@@ -129,6 +129,7 @@ func bindFlags(fs *flag.FlagSet, c *pm.Config) {
 	durationFlag(fs, &c.ProcessIdleTimeout, "pm.process_idle_timeout", "idle time before an ondemand worker stops (default 10s)")
 	durationFlag(fs, &c.RequestTerminateTimeout, "request_terminate_timeout", "kill a worker serving one request this long (0: off)")
 	durationFlag(fs, &c.RequestSlowlogTimeout, "request_slowlog_timeout", "count and log requests running this long (0: off)")
+	durationFlag(fs, &c.ProcessControlTimeout, "process_control_timeout", "SIGTERM a worker still finishing its request this long after it was told to stop (0: wait)")
 	fs.StringVar(&c.Listen, "listen", c.Listen, "FastCGI socket: host:port, port or unix socket path (empty: none)")
 	fs.StringVar(&c.HTTPListen, "http", c.HTTPListen, "plain HTTP socket, same forms (empty: none)")
 	fs.IntVar(&c.ListenBacklog, "listen.backlog", c.ListenBacklog, "listen queue size (default 511)")
