@@ -1,6 +1,8 @@
 package pm
 
 import (
+	"errors"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -134,4 +136,18 @@ func readLines(t *testing.T, path string) []string {
 		t.Fatalf("%s does not end with a whole line: %q", path, b)
 	}
 	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+}
+
+// TestLogsThatCannotBeOpened: an access.log or slowlog the master cannot
+// open stops the pool from starting (or a reload from taking effect) with
+// an error naming the directive and wrapping the cause; nothing stays open.
+func TestLogsThatCannotBeOpened(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "no-such-dir", "x.log")
+	fine := filepath.Join(t.TempDir(), "fine.log")
+	for _, c := range []Config{{AccessLog: missing}, {AccessLog: fine, Slowlog: missing}} {
+		_, _, err := c.spawnSettings(os.Geteuid())
+		if !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%+v: %v, want an error wrapping ErrNotExist", c, err)
+		}
+	}
 }

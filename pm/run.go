@@ -24,17 +24,19 @@ import (
 // manages them as cfg says (see Config) and handles PHP-FPM's signals:
 // SIGTERM and SIGINT stop at once, SIGQUIT stops gracefully, SIGUSR2
 // replaces the workers without closing the sockets, with the configuration
-// cfg.Reload gives, if set. It returns when the
-// pool has stopped (nil) or could not start; cancelling ctx stops at once.
+// cfg.Reload gives if it is set, SIGUSR1 reopens the logs. It returns when
+// the pool has stopped (nil) or could not start; cancelling ctx stops at
+// once.
 //
 // In a worker (IsWorker reports true), the same call takes up what the
 // master handed over and serves handler, the status page and ping, one
 // request at a time, over FastCGI and, if configured, HTTP; only cfg.Logger
 // is used, the rest comes from the master. A worker handles SIGQUIT (stop
 // after the request in flight) and SIGUSR1 (write its stacks to the
-// slowlog) from its start, so the handler cannot use these two signals. It returns nil when the worker
-// has stopped as asked; the program should then exit. A worker exits by
-// itself, without returning, when the master dies.
+// slowlog) from its start, so the handler cannot use these two signals. It
+// returns nil when the worker has stopped as asked; the program should
+// then exit. A worker exits by itself, without returning, when the master
+// dies.
 //
 // The program must therefore reach Run the same way in the master and in
 // the workers, before doing anything only a master should do.
