@@ -474,3 +474,21 @@ func TestProcessControlTimeout(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxSpawnRate: pm.max_spawn_rate caps how many workers a dynamic pool
+// spawns in one second of shortage: 1, 2, then 3 a second for a cap of 3.
+func TestMaxSpawnRate(t *testing.T) {
+	m, b, _ := newTestMaster(t, Config{PM: Dynamic, MaxChildren: 40, StartServers: 20, MinSpareServers: 20, MaxSpareServers: 25, MaxSpawnRate: 3})
+	m.startWorkers()
+	var added []int
+	for range 5 {
+		b.setAll(scoreboard.Running)
+		b.now = b.now.Add(time.Second)
+		before := len(m.kids)
+		m.maintain()
+		added = append(added, len(m.kids)-before)
+	}
+	if !slices.Equal(added, []int{1, 2, 3, 3, 3}) {
+		t.Errorf("workers spawned per second of shortage: %v, want [1 2 3 3 3]", added)
+	}
+}
