@@ -113,6 +113,11 @@ type Config struct {
 	// PIDFile, when set, is where the master writes its process id
 	// (php-fpm.conf's pid); it is removed when the master exits.
 	PIDFile string
+	// ErrorLog is [global] error_log: a file the master sends its standard
+	// error to, and with it its workers' (which they inherit), opened for
+	// appending as PHP-FPM opens it and reopened on SIGUSR1. Empty keeps
+	// the standard error.
+	ErrorLog string
 
 	// NoScoreboard turns off the workers' scoreboard updates (and the
 	// CPU and memory readings that go with them). It exists to measure what

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -38,17 +39,20 @@ func (e *DirectiveError) Unwrap() error { return e.Err }
 var ErrUnknownDirective = errors.New("unknown directive (not implemented by fpmshm)")
 
 // LoadFile reads a php-fpm.conf-style file into c: an optional [global]
-// section (pid) and one pool section, whose name becomes c.Pool, with the
-// directives Config documents. "$pool" in a value is replaced by the pool's
-// name, as PHP-FPM does. Directives set in the file override c's fields;
-// the others are kept. PHP-FPM's directives that only concern the PHP
-// interpreter (php_value[...], php_admin_flag[...],
-// security.limit_extensions, ...) are accepted and added to c.Notices as
-// ignored.
+// section (pid, error_log, process_control_timeout, include) and one pool
+// section, whose name becomes c.Pool, with the directives Config
+// documents. "$pool" in a value is replaced by the pool's name, as PHP-FPM
+// does. include = PATTERN reads the files the glob pattern matches
+// (relative to the including file's directory) in their place, so that
+// php-fpm.conf and its pool.d/*.conf load together. Directives set in the
+// files override c's fields; the others are kept. PHP-FPM's directives
+// that only concern the PHP interpreter (php_value[...],
+// php_admin_flag[...], security.limit_extensions, ...) are accepted and
+// added to c.Notices as ignored.
 //
 // Every unknown directive and every bad value is reported, each as a
-// *DirectiveError with its line, joined in one error; nothing is applied
-// then. A second pool section is an error: fpmshm runs one pool.
+// *DirectiveError with its file and line, joined in one error; nothing is
+// applied then. A second pool section is an error: fpmshm runs one pool.
 func LoadFile(path string, c *Config) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -57,45 +61,93 @@ func LoadFile(path string, c *Config) error {
 	return LoadINI(data, path, c)
 }
 
-// LoadINI is LoadFile on the file's contents; name is used in errors.
+// LoadINI is LoadFile on the file's contents; name is used in errors and
+// to find included files.
 func LoadINI(data []byte, name string, c *Config) error {
-	f, err := ini.LoadSources(ini.LoadOptions{SpaceBeforeInlineComment: true, UnescapeValueDoubleQuotes: true}, data)
+	l := loader{out: *c}
+	l.out.Env, l.out.Notices = maps.Clone(c.Env), slices.Clone(c.Notices) // nothing shared with c until all is well
+	l.load(data, name)
+	if err := errors.Join(l.errs...); err != nil {
+		return err
+	}
+	*c = l.out
+	return nil
+}
+
+// loader reads a configuration file and the files it includes.
+type loader struct {
+	out   Config
+	errs  []error
+	pools int // pool sections seen in all the files
+	depth int // of includes
+}
+
+// maxIncludeDepth bounds includes of includes, which may otherwise loop.
+const maxIncludeDepth = 8
+
+// load applies the file name, whose contents are data.
+func (l *loader) load(data []byte, name string) {
+	f, err := ini.LoadSources(ini.LoadOptions{SpaceBeforeInlineComment: true, UnescapeValueDoubleQuotes: true, AllowShadows: true}, data)
 	if err != nil {
-		return fmt.Errorf("parse %s: %w", name, err)
+		l.errs = append(l.errs, fmt.Errorf("parse %s: %w", name, err))
+		return
 	}
 	lines := keyLines(data)
-	out := *c
-	out.Env, out.Notices = maps.Clone(c.Env), slices.Clone(c.Notices) // nothing shared with c until all is well
-	var errs []error
-	pools := 0
 	for _, sec := range f.Sections() {
 		secName := sec.Name()
 		for _, k := range sec.Keys() {
-			e := &DirectiveError{File: name, Line: lines[secName+"\x00"+k.Name()], Section: secName, Key: k.Name()}
-			switch {
-			case secName == ini.DefaultSection:
-				e.Section, e.Err = "", errors.New("outside of any section")
-			case secName == "global":
-				e.Err = applyGlobal(&out, k.Name(), k.Value())
-			default:
-				e.Err = applyPool(&out, k.Name(), strings.ReplaceAll(k.Value(), "$pool", secName))
-			}
-			if e.Err != nil {
-				errs = append(errs, e)
+			for _, value := range k.ValueWithShadows() { // a directive set twice: each in turn, the last wins
+				e := &DirectiveError{File: name, Line: lines[secName+"\x00"+k.Name()], Section: secName, Key: k.Name()}
+				switch {
+				case secName == ini.DefaultSection:
+					e.Section, e.Err = "", errors.New("outside of any section")
+				case k.Name() == "include":
+					e.Err = l.include(value, name)
+				case secName == "global":
+					e.Err = applyGlobal(&l.out, k.Name(), value)
+				default:
+					e.Err = applyPool(&l.out, k.Name(), strings.ReplaceAll(value, "$pool", secName))
+				}
+				if e.Err != nil {
+					l.errs = append(l.errs, e)
+				}
 			}
 		}
 		if secName != ini.DefaultSection && secName != "global" {
-			pools++
-			out.Pool = secName
-			if pools > 1 {
-				errs = append(errs, fmt.Errorf("%s: [%s]: a second pool: fpmshm runs one pool per master", name, secName))
+			l.pools++
+			l.out.Pool = secName
+			if l.pools > 1 {
+				l.errs = append(l.errs, fmt.Errorf("%s: [%s]: a second pool: fpmshm runs one pool per master", name, secName))
 			}
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return err
+}
+
+// include loads the files pattern matches, in order, as PHP-FPM's include
+// directive does; a pattern that matches nothing is a notice, as there.
+func (l *loader) include(pattern, from string) error {
+	if l.depth >= maxIncludeDepth {
+		return fmt.Errorf("includes nest deeper than %d files", maxIncludeDepth)
 	}
-	*c = out
+	if !filepath.IsAbs(pattern) {
+		pattern = filepath.Join(filepath.Dir(from), pattern)
+	}
+	files, err := filepath.Glob(pattern)
+	if err != nil {
+		return fmt.Errorf("pattern %q: %w", pattern, err)
+	}
+	if len(files) == 0 {
+		l.out.Notices = append(l.out.Notices, fmt.Sprintf("%s: nothing matches the include pattern %q", from, pattern))
+	}
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return fmt.Errorf("read included file: %w", err)
+		}
+		l.depth++
+		l.load(data, file)
+		l.depth--
+	}
 	return nil
 }
 
@@ -104,6 +156,11 @@ func applyGlobal(c *Config, key, value string) (err error) {
 	switch key {
 	case "pid":
 		c.PIDFile = value
+	case "error_log":
+		if value == "syslog" {
+			return errors.New("syslog: fpmshm logs to a file or to the standard error")
+		}
+		c.ErrorLog = value
 	case "process_control_timeout":
 		c.ProcessControlTimeout, err = ParseDuration(value)
 	default:

@@ -71,7 +71,7 @@ security.limit_extensions = .php
 }
 
 func TestLoadINIReportsEveryProblem(t *testing.T) {
-	conf := "[www]\npm = dynamic\nlisten.allowed_clients = 127.0.0.1\npm.max_children = many\n\n[global]\nerror_log = /var/log/x\n"
+	conf := "[www]\npm = dynamic\nlisten.allowed_clients = 127.0.0.1\npm.max_children = many\n\n[global]\nemergency_restart_threshold = 10\n"
 	c := Config{MaxChildren: 3}
 	err := LoadINI([]byte(conf), "www.conf", &c)
 	if !errors.Is(err, ErrUnknownDirective) {
@@ -80,7 +80,7 @@ func TestLoadINIReportsEveryProblem(t *testing.T) {
 	for _, want := range []string{
 		"www.conf:3: [www] listen.allowed_clients: unknown directive",
 		`www.conf:4: [www] pm.max_children: "many" is not a non-negative whole number`,
-		"www.conf:7: [global] error_log: unknown directive",
+		"www.conf:7: [global] emergency_restart_threshold: unknown directive",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)
@@ -154,23 +154,58 @@ func TestLoadINIBadValues(t *testing.T) {
 	}
 }
 
-// TestLoadStockPHPFPMPool reads the pool file Debian's php8.2-fpm installs:
-// every directive it sets means the same to fpmshm.
-func TestLoadStockPHPFPMPool(t *testing.T) {
+// TestLoadStockPHPFPM reads the php-fpm.conf and the pool file Debian's
+// php8.2-fpm installs, the first including the second: every directive
+// they set means the same to fpmshm.
+func TestLoadStockPHPFPM(t *testing.T) {
 	var c Config
-	if err := LoadFile(filepath.Join("testdata", "php-fpm-8.2-www.conf"), &c); err != nil {
+	if err := LoadFile(filepath.Join("testdata", "php-fpm", "php-fpm.conf"), &c); err != nil {
 		t.Fatal(err)
 	}
 	want := Config{
 		Pool: "www", User: "www-data", Group: "www-data", Listen: "/run/php/php8.2-fpm.sock",
 		ListenOwner: "www-data", ListenGroup: "www-data",
 		PM: Dynamic, MaxChildren: 5, StartServers: 2, MinSpareServers: 1, MaxSpareServers: 3,
+		PIDFile: "/run/php/php8.2-fpm.pid", ErrorLog: "/var/log/php8.2-fpm.log",
 	}
 	if !reflect.DeepEqual(c, want) {
-		t.Errorf("the stock pool file loaded as\n%+v\nwant\n%+v", c, want)
+		t.Errorf("the stock files loaded as\n%+v\nwant\n%+v", c, want)
 	}
 	if err := c.Validate(); err != nil {
-		t.Errorf("the stock pool file does not validate: %v", err)
+		t.Errorf("the stock files do not validate: %v", err)
+	}
+}
+
+// TestLoadInclude: include reads what its pattern matches, relative to the
+// including file; a pattern matching nothing is a notice; a pool in an
+// included file counts as the file's own (one pool in all); a file that
+// includes itself stops at the depth limit; errors name the included file.
+func TestLoadInclude(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, conf string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	write("a.pool", "[a]\npm = static\npm.max_children = 2\n")
+	main := write("main.conf", "[global]\ninclude = *.pool\ninclude = none/*.conf\n")
+	var c Config
+	if err := LoadFile(main, &c); err != nil || c.Pool != "a" || c.MaxChildren != 2 || len(c.Notices) != 1 || !strings.Contains(c.Notices[0], "nothing matches") {
+		t.Fatalf("include: %+v, %v", c, err)
+	}
+	bad := write("b.pool", "[b]\npm = static\nno_such = 1\n")
+	err := LoadFile(main, &Config{})
+	if err == nil || !strings.Contains(err.Error(), "a second pool") || !strings.Contains(err.Error(), bad+":3: [b] no_such: unknown directive") {
+		t.Errorf("a second pool and a bad directive in included files: %v", err)
+	}
+	loop := write("loop.conf", "[global]\ninclude = loop.conf\n")
+	if err := LoadFile(loop, &Config{}); err == nil || !strings.Contains(err.Error(), "includes nest deeper than") {
+		t.Errorf("a file including itself: %v", err)
+	}
+	if err := LoadINI([]byte("[global]\nerror_log = syslog\n"), "x.conf", &Config{}); err == nil || !strings.Contains(err.Error(), "syslog") {
+		t.Errorf("error_log = syslog: %v", err)
 	}
 }
 

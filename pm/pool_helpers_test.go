@@ -47,11 +47,15 @@ func helperPool(args []string) int {
 	return 0
 }
 
-// testHandler answers "ok <pid>", after sleeping for ?d=DURATION.
+// testHandler answers "ok <pid>", after sleeping for ?d=DURATION and
+// writing ?say=TEXT to its standard error.
 func testHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if d, err := time.ParseDuration(r.URL.Query().Get("d")); err == nil {
 			time.Sleep(d)
+		}
+		if say := r.URL.Query().Get("say"); say != "" {
+			fmt.Fprintln(os.Stderr, say)
 		}
 		fmt.Fprintf(w, "ok %d", os.Getpid())
 	})

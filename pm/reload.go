@@ -17,12 +17,12 @@ func (m *master) reload() {
 	})
 }
 
-// reopenLogs reopens the access log and the slowlog and replaces the
-// workers, which then write to the files now at their paths (SIGUSR1,
-// after a log rotation).
+// reopenLogs reopens error_log, the access log and the slowlog and
+// replaces the workers, which then write to the files now at their paths
+// (SIGUSR1, after a log rotation).
 func (m *master) reopenLogs() {
-	if m.cfg.AccessLog == "" && m.cfg.Slowlog == "" {
-		m.log.Info("SIGUSR1: no access log or slowlog, and logs go to the standard error: nothing to reopen")
+	if m.cfg.AccessLog == "" && m.cfg.Slowlog == "" && m.cfg.ErrorLog == "" {
+		m.log.Info("SIGUSR1: no error_log, access.log or slowlog: nothing to reopen")
 		return
 	}
 	m.renew(func() (Config, error) { return *m.cfg, nil })
@@ -70,6 +70,10 @@ func (m *master) takeUp(next Config) error {
 	set, notices, err := next.spawnSettings(os.Geteuid())
 	if err != nil {
 		return err
+	}
+	if err := redirectStderr(next.ErrorLog); err != nil {
+		set.close()
+		return fmt.Errorf("pool %s: open error_log: %w", next.Pool, err)
 	}
 	logNotices(m.log, append(next.Notices, notices...))
 	if len(kept) > 0 {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"os"
 	"strconv"
@@ -54,6 +53,9 @@ func Run(ctx context.Context, cfg Config, handler http.Handler) error {
 func runMaster(ctx context.Context, cfg Config) (err error) {
 	if err := cfg.Validate(); err != nil {
 		return err
+	}
+	if err := redirectStderr(cfg.ErrorLog); err != nil {
+		return fmt.Errorf("pool %s: open error_log: %w", cfg.Pool, err)
 	}
 	log := cfg.logger().With("pool", cfg.Pool)
 	set, notices, err := cfg.spawnSettings(os.Geteuid())
@@ -181,10 +183,3 @@ func ReadPIDFile(path string) (int, error) {
 }
 
 var errBadPID = errors.New("does not hold a process id")
-
-// logNotices logs what the configuration ignores, as warnings.
-func logNotices(log *slog.Logger, notices []string) {
-	for _, n := range notices {
-		log.Warn(n)
-	}
-}

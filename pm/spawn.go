@@ -56,16 +56,6 @@ func (s *spawnSettings) close() {
 	}
 }
 
-// openLog opens a log file the workers write to as PHP-FPM opens its
-// logs: for appending, created readable and writable by the master's user
-// only. No path is no file.
-func openLog(path string) (*os.File, error) {
-	if path == "" {
-		return nil, nil
-	}
-	return os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-}
-
 // spawnSettings resolves how c's workers are started by a master running
 // as euid, and opens the access log and the slowlog. The notices say what
 // it ignores (user and group, unless root).

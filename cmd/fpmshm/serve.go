@@ -151,6 +151,7 @@ func bindFlags(fs *flag.FlagSet, c *pm.Config) {
 	fs.StringVar(&c.PingPath, "ping.path", c.PingPath, "ping path (empty: off)")
 	fs.StringVar(&c.PingResponse, "ping.response", c.PingResponse, "ping response")
 	fs.StringVar(&c.PIDFile, "pid", c.PIDFile, "write the master's pid to this `file` (empty: none)")
+	fs.StringVar(&c.ErrorLog, "error_log", c.ErrorLog, "send the master's and workers' standard error to this `file` (empty: keep it)")
 	fs.BoolVar(&c.NoScoreboard, "no-scoreboard", false, "turn the workers' scoreboard updates off (pm static only; for measuring their cost)")
 }
 

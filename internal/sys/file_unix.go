@@ -42,3 +42,6 @@ func Open(path string, flags int, perm uint32) (int, error) {
 
 // Unlink removes the name path.
 func Unlink(path string) error { return unix.Unlink(path) }
+
+// Dup2 makes newfd a copy of oldfd, closing what newfd was first.
+func Dup2(oldfd, newfd int) error { return unix.Dup2(oldfd, newfd) }
