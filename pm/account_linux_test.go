@@ -1,15 +1,15 @@
 package pm
 
 import (
-	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fpmshm/fpmshm/internal/testproc"
 )
 
 // TestWorkersRunAsUser: a master running as root starts its workers as
@@ -27,7 +27,7 @@ func TestWorkersRunAsUser(t *testing.T) {
 		PM: Static, MaxChildren: 2, User: "nobody", ListenOwner: "nobody", ListenGroup: "0", ListenMode: 0o600,
 		ClearEnv: true, Env: map[string]string{"FPMSHM_TEST_HELPER": "$FPMSHM_TEST_HELPER", "APP_MARK": "set"},
 	}
-	p := startPoolFrom(t, cfg, copyForEveryone(t))
+	p := startPoolFrom(t, cfg, testproc.ExecutableForEveryone(t))
 	pids := p.waitProcs(2, 10*time.Second)
 	if code, body, err := p.get("/"); err != nil || code != 200 || !strings.HasPrefix(body, "ok ") {
 		t.Fatalf("request to workers running as nobody: %d %q %v", code, body, err)
@@ -62,38 +62,4 @@ func TestWorkersRunAsUser(t *testing.T) {
 			t.Errorf("socket %s: uid %d, gid %d, mode %v; want nobody, 0, 0600", sock, st.Uid, st.Gid, fi.Mode().Perm())
 		}
 	}
-}
-
-// copyForEveryone copies the test binary where every user can run it (the
-// build directory is its owner's alone), for workers that run as another
-// user.
-func copyForEveryone(t *testing.T) string {
-	t.Helper()
-	src, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	for d := dir; d != os.TempDir() && d != "/"; d = filepath.Dir(d) {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	exe := filepath.Join(dir, filepath.Base(src))
-	in, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	out, err := os.OpenFile(exe, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return exe
 }

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -93,48 +92,16 @@ func runUnprivileged(t *testing.T, helper string) string {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to start a child as nobody")
 	}
-	dir, err := os.MkdirTemp("", "fpmshm-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	exe := filepath.Join(dir, "test")
-	copyExecutable(t, exe)
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	exe := testproc.ExecutableForEveryone(t)
 	cmd := testproc.Command(t, helper)
 	cmd.Path, cmd.Args[0] = exe, exe
-	cmd.Dir = dir
+	cmd.Dir = filepath.Dir(exe)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("child: %v; printed %q", err, out)
 	}
 	return string(out)
-}
-
-func copyExecutable(t *testing.T, dst string) {
-	t.Helper()
-	src, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	in, err := os.Open(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_WRONLY|os.O_EXCL, 0o755)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		t.Fatal(err)
-	}
-	if err := out.Close(); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // helperAbsurd asks for 1<<62 bytes both ways and prints the errors'
