@@ -28,6 +28,7 @@ listen.backlog = -1
 pm.status_path = /status
 ping.path = /ping
 ping.response = "alive"
+pm.max_spawn_rate = 4
 pm.max_spawn_rate = 8
 user = nobody
 group = nogroup

@@ -170,6 +170,7 @@ func TestInheritedForged(t *testing.T) {
 		{"pipe", fmt.Sprintf("%s:%d:100", name, r.Fd()), ErrHandOver, int(r.Fd())},
 		{"memfd without seals", "", ErrHandOver, rawMemfd(t, name, pageSize, valid(100), 0)},
 		{"memfd sealed against growing only", "", ErrHandOver, rawMemfd(t, name, pageSize, valid(100), unix.F_SEAL_GROW)},
+		{"memfd whose seals are not frozen (still being made)", "", ErrHandOver, rawMemfd(t, name, pageSize, valid(100), unix.F_SEAL_SHRINK|unix.F_SEAL_GROW)},
 		{"memfd of another name", "", ErrHandOver, dupOf(t, other)},
 		{"corrupt header", "", ErrHeader, rawMemfd(t, name, pageSize, corrupt, sealed)},
 		{"no header", "", ErrHeader, rawMemfd(t, name, pageSize, nil, sealed)},
