@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -37,30 +36,12 @@ func TestAccessLogFastCGI(t *testing.T) {
 	}
 	defer access.close()
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	s := newFCGIServer(func(w http.ResponseWriter, r *http.Request, _ string) {
+	s := newTestFCGIServer(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Test", "yes")
 		w.WriteHeader(http.StatusCreated)
-	}, newStages(nil), slog.New(slog.DiscardHandler))
+	}, nil)
 	s.access = access
-	done := make(chan error, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			done <- err
-			return
-		}
-		done <- s.serveConn(c, func() bool { return false })
-	}()
-	c, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c, done := serveOne(t, s)
 	cl := newFCGIClient(c)
 	out, _ := cl.request(t, 1, false, map[string]string{
 		"REQUEST_METHOD": "POST", "SCRIPT_NAME": "/index.php", "SCRIPT_FILENAME": "/srv/index.php",

@@ -32,16 +32,28 @@ func (f *fakeRecorder) End(cpu time.Duration, memory uint64) {
 }
 func (f *fakeRecorder) Finished() { f.calls = append(f.calls, "Finished") }
 
-// fcgiPair serves one connection with a fcgiServer in a goroutine and
-// returns the client's end and the server's result.
+// fcgiPair serves one connection with a fcgiServer of handler h and
+// recorder rec in a goroutine, and returns the client's end and the
+// server's result.
 func fcgiPair(t *testing.T, h http.HandlerFunc, rec recorder) (net.Conn, <-chan error) {
+	t.Helper()
+	return serveOne(t, newTestFCGIServer(h, rec))
+}
+
+// newTestFCGIServer is a fcgiServer of handler h and recorder rec.
+func newTestFCGIServer(h http.HandlerFunc, rec recorder) *fcgiServer {
+	return newFCGIServer(func(w http.ResponseWriter, r *http.Request, _ string) { h(w, r) }, newStages(rec), slog.New(slog.DiscardHandler))
+}
+
+// serveOne serves one connection with s in a goroutine and returns the
+// client's end and the server's result.
+func serveOne(t *testing.T, s *fcgiServer) (net.Conn, <-chan error) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	s := newFCGIServer(func(w http.ResponseWriter, r *http.Request, _ string) { h(w, r) }, newStages(rec), slog.New(slog.DiscardHandler))
 	done := make(chan error, 1)
 	go func() {
 		c, err := ln.Accept()
