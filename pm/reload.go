@@ -91,27 +91,26 @@ func (m *master) takeUp(next Config) error {
 // description of each that next wanted changed.
 func restartOnly(running, next *Config) []string {
 	var kept []string
-	keep := func(directive string, from, to any) {
-		if from != to {
-			kept = append(kept, fmt.Sprintf("%s %v (not %v)", directive, from, to))
-		}
-	}
-	keep("pool name", running.Pool, next.Pool)
-	keep("pm", running.PM, next.PM)
-	keep("pm.max_children", running.MaxChildren, next.MaxChildren)
-	keep("listen", running.Listen, next.Listen)
-	keep("HTTP listen", running.HTTPListen, next.HTTPListen)
-	keep("listen.backlog", running.ListenBacklog, next.ListenBacklog)
-	keep("listen.owner", running.ListenOwner, next.ListenOwner)
-	keep("listen.group", running.ListenGroup, next.ListenGroup)
-	keep("listen.mode", running.ListenMode, next.ListenMode)
-	keep("pm.status_listen", running.StatusListen, next.StatusListen)
-	keep("pid", running.PIDFile, next.PIDFile)
-	keep("no-scoreboard", running.NoScoreboard, next.NoScoreboard)
-	next.Pool, next.PM, next.MaxChildren = running.Pool, running.PM, running.MaxChildren
-	next.Listen, next.HTTPListen, next.ListenBacklog = running.Listen, running.HTTPListen, running.ListenBacklog
-	next.ListenOwner, next.ListenGroup, next.ListenMode = running.ListenOwner, running.ListenGroup, running.ListenMode
-	next.StatusListen = running.StatusListen
-	next.PIDFile, next.NoScoreboard = running.PIDFile, running.NoScoreboard
+	keep(&kept, "pool name", running.Pool, &next.Pool)
+	keep(&kept, "pm", running.PM, &next.PM)
+	keep(&kept, "pm.max_children", running.MaxChildren, &next.MaxChildren)
+	keep(&kept, "listen", running.Listen, &next.Listen)
+	keep(&kept, "HTTP listen", running.HTTPListen, &next.HTTPListen)
+	keep(&kept, "listen.backlog", running.ListenBacklog, &next.ListenBacklog)
+	keep(&kept, "listen.owner", running.ListenOwner, &next.ListenOwner)
+	keep(&kept, "listen.group", running.ListenGroup, &next.ListenGroup)
+	keep(&kept, "listen.mode", running.ListenMode, &next.ListenMode)
+	keep(&kept, "pm.status_listen", running.StatusListen, &next.StatusListen)
+	keep(&kept, "pid", running.PIDFile, &next.PIDFile)
+	keep(&kept, "no-scoreboard", running.NoScoreboard, &next.NoScoreboard)
 	return kept
+}
+
+// keep sets *next to running and, if that changed it, describes the
+// change in kept.
+func keep[T comparable](kept *[]string, directive string, running T, next *T) {
+	if *next != running {
+		*kept = append(*kept, fmt.Sprintf("%s %v (not %v)", directive, running, *next))
+		*next = running
+	}
 }
