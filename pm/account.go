@@ -8,18 +8,23 @@ import (
 	"syscall"
 )
 
-// lookupUser finds a user by name, or by number when the name is one.
-func lookupUser(name string) (*user.User, error) {
-	u, err := user.Lookup(name)
-	if err == nil {
-		return u, nil
-	}
-	if _, numErr := strconv.Atoi(name); numErr == nil {
-		if u, idErr := user.LookupId(name); idErr == nil {
-			return u, nil
+// lookupUser finds a user by name, or by number when the name is one, and
+// returns it with its uid and primary gid.
+func lookupUser(name string) (u *user.User, uid, gid int, err error) {
+	u, err = user.Lookup(name)
+	if err != nil {
+		if _, numErr := strconv.Atoi(name); numErr == nil {
+			if byID, idErr := user.LookupId(name); idErr == nil {
+				u, err = byID, nil
+			}
 		}
 	}
-	return nil, err
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	uid, _ = strconv.Atoi(u.Uid)
+	gid, _ = strconv.Atoi(u.Gid)
+	return u, uid, gid, nil
 }
 
 // lookupGroup returns the id of a group given by name or number.
@@ -54,12 +59,10 @@ func workerCredential(c *Config, euid int) (cred *syscall.Credential, notices []
 	}
 	cred = &syscall.Credential{Uid: uint32(euid), Gid: uint32(os.Getegid()), NoSetGroups: true}
 	if c.User != "" {
-		u, err := lookupUser(c.User)
+		u, uid, gid, err := lookupUser(c.User)
 		if err != nil {
 			return nil, nil, fmt.Errorf("pool %s: %w: cannot get uid for user '%s': %v", c.Pool, ErrConfig, c.User, err)
 		}
-		uid, _ := strconv.Atoi(u.Uid)
-		gid, _ := strconv.Atoi(u.Gid)
 		cred.Uid, cred.Gid, cred.NoSetGroups = uint32(uid), uint32(gid), false
 		ids, _ := u.GroupIds()
 		for _, id := range ids {
@@ -83,11 +86,10 @@ func workerCredential(c *Config, euid int) (cred *syscall.Credential, notices []
 func socketPermissions(path string, c *Config) error {
 	uid, gid := -1, -1
 	if c.ListenOwner != "" {
-		u, err := lookupUser(c.ListenOwner)
-		if err != nil {
+		var err error
+		if _, uid, _, err = lookupUser(c.ListenOwner); err != nil {
 			return fmt.Errorf("pool %s: %w: cannot get uid for listen.owner '%s': %v", c.Pool, ErrConfig, c.ListenOwner, err)
 		}
-		uid, _ = strconv.Atoi(u.Uid)
 	}
 	if c.ListenGroup != "" {
 		var err error

@@ -19,7 +19,7 @@ func TestWorkersRunAsUser(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("switching the workers' user needs a master running as root")
 	}
-	nobody, err := lookupUser("nobody")
+	nobody, _, _, err := lookupUser("nobody")
 	if err != nil {
 		t.Skip("no user nobody here:", err)
 	}

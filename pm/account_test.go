@@ -3,7 +3,6 @@ package pm
 import (
 	"errors"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 )
@@ -17,13 +16,13 @@ func TestWorkerCredential(t *testing.T) {
 	if cred != nil || err != nil || len(notices) != 1 || !strings.Contains(notices[0], "'user' directive is ignored when fpmshm is not running as root") {
 		t.Errorf("not root: %+v, %q, %v; want nil and a notice", cred, notices, err)
 	}
-	nobody, err := lookupUser("nobody")
+	nobody, uid, gid, err := lookupUser("nobody")
 	if err != nil {
 		t.Skip("no user nobody here:", err)
 	}
 	for _, user := range []string{"nobody", nobody.Uid} {
 		cred, notices, err := workerCredential(&Config{User: user}, 0)
-		if err != nil || len(notices) != 0 || cred == nil || cred.Uid != uint32(atoiOr(nobody.Uid)) || cred.Gid != uint32(atoiOr(nobody.Gid)) || cred.NoSetGroups {
+		if err != nil || len(notices) != 0 || cred == nil || cred.Uid != uint32(uid) || cred.Gid != uint32(gid) || cred.NoSetGroups {
 			t.Errorf("root, user %q: %+v, %q, %v; want nobody's uid and primary group", user, cred, notices, err)
 		}
 	}
@@ -40,11 +39,6 @@ func TestWorkerCredential(t *testing.T) {
 			t.Errorf("%+v: %v, want ErrConfig naming it", bad, err)
 		}
 	}
-}
-
-func atoiOr(s string) int {
-	n, _ := strconv.Atoi(s)
-	return n
 }
 
 // TestSocketPermissions gives a unix socket listen.owner, listen.group and
