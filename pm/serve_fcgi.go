@@ -66,7 +66,7 @@ func (s *fcgiServer) serveConn(c net.Conn, done func() (stop bool)) error {
 		c.Close()
 	}()
 	s.peer = ""
-	if a := c.RemoteAddr(); a != nil {
+	if a := c.RemoteAddr(); a != nil && s.access != nil { // only the access log asks
 		s.peer = peerHost(a.String())
 	}
 	s.rr.r.Reset(c)
