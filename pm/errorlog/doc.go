@@ -26,7 +26,8 @@
 // A message's newlines end log lines: each line carries the full prefix, so
 // text from a client (a query string in a slow-request warning) cannot forge
 // a line, where php-fpm writes it raw. A line of 2048 bytes or more is cut,
-// as php-fpm cuts it, to log_limit (at most 2048) bytes with "..." last.
+// as php-fpm cuts it, to log_limit-1 bytes (at most 2047), the last three
+// "..."; a shorter one is written whole, even over log_limit.
 //
 // [NewHandler] writes to a file (php-fpm's error_log = PATH; the master
 // points it at its standard error so that SIGUSR1 can reopen the file under

@@ -29,10 +29,10 @@ type Options struct {
 	// At LevelDebug or below every line carries php-fpm's debug prefix.
 	Level slog.Leveler
 
-	// Limit is log_limit: the longest line, in bytes, a worker's output
-	// (ChildOutput) is wrapped at, and what a message of 2048 bytes or more
-	// is cut to (at most 2048). Zero means DefaultLimit; a value below
-	// MinLimit is raised to MinLimit.
+	// Limit is log_limit: a worker's output (ChildOutput) is wrapped into
+	// lines of at most Limit-1 bytes, and a message line of 2048 bytes or
+	// more is cut to min(Limit, 2048)-1. Zero means DefaultLimit; a value
+	// below MinLimit is raised to MinLimit.
 	Limit int
 }
 
