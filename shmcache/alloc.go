@@ -98,6 +98,7 @@ func (t *tx) freeChunk(off uint64, cls int) bool {
 		return t.broken("an entry's chunk is already free")
 	}
 	bm[k/64] &^= 1 << (k % 64)
+	crashPoint(cpFreeing)
 	cs := &t.st.class[cls]
 	wasFull := uint64(d.used) == chunks
 	d.used--
@@ -136,6 +137,7 @@ func (t *tx) push(head *uint32, p uint64) bool {
 func (t *tx) unlink(head *uint32, p uint64) bool {
 	d := t.c.desc(t.s, p)
 	link := uint32(p + 1)
+	crashPoint(cpLinking)
 	if d.prev != 0 {
 		q, ok := t.page(d.prev)
 		if !ok {

@@ -64,6 +64,7 @@ func (t *tx) owner(off uint64, cls int, v *victim) bool {
 func (t *tx) drop(v *victim) bool {
 	t.makeOdd()
 	t.setSlot(v.slot, 0)
+	crashPoint(cpEvicting)
 	if !t.forget(v.off, &v.h) {
 		return false
 	}

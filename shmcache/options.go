@@ -88,6 +88,43 @@ func SegmentName(name string) string {
 	return "cache." + clean
 }
 
+// choosePages returns the page size and stripe count for a cache of size
+// bytes, keeping what the caller chose (non-zero). Each stripe should
+// have at least minStripePages pages, so that the size classes in use do
+// not strand its memory: pages shrink to 16 KiB first, then stripes to 8,
+// then pages to 4 KiB, then stripes to 1.
+func choosePages(size, page, stripes uint64) (uint64, uint64) {
+	fixedPage, fixedStripes := page != 0, stripes != 0
+	if !fixedPage {
+		page = 64 << 10
+	}
+	if !fixedStripes {
+		stripes = 64
+	}
+	few := func() bool { return size/(page*stripes) < minStripePages }
+	for _, step := range []struct {
+		stripes bool
+		floor   uint64
+	}{{false, 16 << 10}, {true, 8}, {false, minPageSize}, {true, 1}} {
+		for few() {
+			switch {
+			case step.stripes && !fixedStripes && stripes > step.floor:
+				stripes /= 2
+			case !step.stripes && !fixedPage && page > step.floor:
+				page /= 2
+			default:
+				goto next
+			}
+		}
+		break
+	next:
+	}
+	return page, stripes
+}
+
+// minStripePages is how many pages New wants each stripe to have.
+const minStripePages = 64
+
 // choose works out the params of a cache of o.Size bytes, or says why
 // there are none.
 func choose(o Options) (params, string) {
@@ -95,20 +132,7 @@ func choose(o Options) (params, string) {
 	if o.Size < MinSize {
 		return params{}, fmt.Sprintf("size %d is below the minimum of %d bytes", o.Size, MinSize)
 	}
-	page := uint64(o.PageSize)
-	if page == 0 {
-		page = 64 << 10
-		for page > minPageSize && size/page < 64 {
-			page /= 2
-		}
-	}
-	stripes := uint64(o.Stripes)
-	if stripes == 0 {
-		stripes = 64
-		for stripes > 1 && size/page/stripes < 32 {
-			stripes /= 2
-		}
-	}
+	page, stripes := choosePages(size, uint64(o.PageSize), uint64(o.Stripes))
 	if o.Stripes < 0 || o.PageSize < 0 || o.Entries < 0 || stripes > maxStripes || page > maxPageSize {
 		return params{}, "negative or too large Stripes, PageSize or Entries"
 	}

@@ -33,11 +33,13 @@ import (
 func (t *tx) repair() {
 	t.makeOdd()
 	t.rollForward()
+	crashPoint(cpRepairRolled)
 	sc := t.scan()
 	for i, slot := range sc.bad {
 		atomic.CompareAndSwapUint64(t.c.slot(t.s, slot), sc.badWord[i], 0)
 	}
 	t.install(sc)
+	crashPoint(cpRepairInstalled)
 	t.st.counters.corruptions += uint64(len(sc.bad))
 	t.st.counters.repairs++
 	if len(t.compare(t.scan())) > 0 {
@@ -47,9 +49,11 @@ func (t *tx) repair() {
 }
 
 // rollForward completes the write the intent record describes, if any.
+// It is cleared only once done, so that a repair killed on the way
+// repeats it.
 func (t *tx) rollForward() {
 	in := t.st.intent // one copy
-	t.disarm()
+	defer t.disarm()
 	if in.slot >= t.c.g.slots {
 		return
 	}

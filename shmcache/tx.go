@@ -19,9 +19,11 @@ import (
 //     first (repair.go).
 //  2. The operation prepares what readers cannot see: it finds the key,
 //     takes a free chunk and fills in the new entry and its checksum.
-//  3. It arms the intent record, makes the stripe's sequence odd, changes
+//  3. It makes the stripe's sequence odd, arms the intent record, changes
 //     the slot (publishing the entry), frees what it replaced, clears the
-//     intent, and sweeps one bucket for expired entries.
+//     intent, and sweeps one bucket for expired entries. Arming is the
+//     commit: from then on a repair completes the write, and no reader can
+//     have seen the stripe without it, since the sequence was already odd.
 //  4. end makes the sequence even (readers accept their copies again) and
 //     unlocks; if a check failed on the way, the stripe is repaired first.
 //
@@ -52,6 +54,7 @@ func (t *tx) init(c *Cache, s uint64) {
 func (c *Cache) begin(t *tx, op string, s uint64) error {
 	t.init(c, s)
 	err := t.st.lock.LockTimeout(time.Duration(c.timeout.Load()))
+	crashPoint(cpLocked)
 	switch {
 	case err == nil:
 		if t.st.seq.Load()&1 != 0 || t.st.intent.op != intentNone {

@@ -55,9 +55,11 @@ func (c *Cache) Delete(key []byte) (bool, error) {
 		}
 		return false, nil
 	}
-	t.arm(intentSlot, f.slot, f.word, 0)
 	t.makeOdd()
+	t.arm(intentSlot, f.slot, f.word, 0)
+	crashPoint(cpArmed)
 	t.setSlot(f.slot, 0)
+	crashPoint(cpPublished)
 	if !t.forget(f.off, &f.h) {
 		return false, t.damaged("delete")
 	}
@@ -174,10 +176,13 @@ func (t *tx) store(op string, p *place, h uint64, key, value []byte, ttl time.Du
 	}
 	t.st.casGen++
 	t.fill(off, cls, h, key, value, expire)
+	crashPoint(cpFilled)
 	w := slotWord(off, p.tag, expire)
-	t.arm(intentSlot, slot, old, w)
 	t.makeOdd()
+	t.arm(intentSlot, slot, old, w)
+	crashPoint(cpArmed)
 	t.setSlot(slot, w)
+	crashPoint(cpPublished)
 	if old != 0 && !t.forget(f.off, &f.h) {
 		return t.damaged(op)
 	}

@@ -1,0 +1,36 @@
+package shmcache
+
+// Crash points: the places in a write, an eviction and a repair where a
+// process killed there leaves the most to repair. The kill tests set
+// crashHook in their helper processes, which SIGKILL themselves at these
+// points; everywhere else crashHook is nil and a crash point is one
+// predictable branch.
+const (
+	cpLocked         = iota // the stripe locked, nothing changed yet
+	cpFilled                // a new entry written into a taken chunk, not published
+	cpArmed                 // the intent armed, the slot not yet changed
+	cpPublished             // the slot changed, what it replaced not yet freed
+	cpFreeing               // a chunk's bit cleared, counts and lists not yet
+	cpLinking               // a page half moved between lists
+	cpEvicting              // a victim's slot cleared, its chunk not yet freed
+	cpCounterArmed          // a counter's intent armed, the counter unchanged
+	cpCounterWritten        // a counter rewritten, its intent still armed
+	cpRepairRolled          // a repair's intent rolled forward, the allocator not yet rebuilt
+	cpRepairInstalled       // a repair's allocator rebuilt, not yet checked
+	crashPoints
+)
+
+// crashNames names the crash points, for the kill tests' report.
+var crashNames = [crashPoints]string{
+	"locked", "filled", "armed", "published", "freeing", "linking", "evicting",
+	"counter-armed", "counter-written", "repair-rolled", "repair-installed",
+}
+
+// crashHook, when not nil, is called at every crash point.
+var crashHook func(point int)
+
+func crashPoint(point int) {
+	if crashHook != nil {
+		crashHook(point)
+	}
+}
