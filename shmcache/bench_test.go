@@ -1,9 +1,15 @@
 package shmcache
 
 import (
+	"bufio"
 	"bytes"
+	"fmt"
+	"os"
+	"strconv"
 	"sync"
 	"testing"
+
+	"github.com/fpmshm/fpmshm/internal/testproc"
 )
 
 // The benchmarks bench/run pairs with APCu, Redis and an in-process map:
@@ -76,4 +82,109 @@ func BenchmarkMapRWMutexGet100(b *testing.B) {
 			b.Fatal("miss")
 		}
 	}
+}
+
+func init() {
+	testproc.Register("shmcache-mixed", mixedHelper)
+}
+
+// mixedKeys is how many keys each process of the mixed benchmarks uses.
+const mixedKeys = 1000
+
+// mixedLoop runs n operations on keys: nine Gets for each Set, 100-byte
+// values.
+func mixedLoop(c *Cache, keys [][]byte, buf []byte, n int) error {
+	for i := range n {
+		k := keys[i%mixedKeys]
+		if i%10 == 0 {
+			if err := c.Set(k, benchValue, 0); err != nil {
+				return err
+			}
+		} else if _, ok := c.AppendGet(buf[:0], k); !ok {
+			return fmt.Errorf("miss on %s", k)
+		}
+	}
+	return nil
+}
+
+// BenchmarkMixed1Proc is one process doing 90% Get, 10% Set on its own
+// keys; BenchmarkMixed2Proc is two processes doing the same at once on
+// different keys, ns/op over both: bench/run compares the two.
+func BenchmarkMixed1Proc(b *testing.B) {
+	c := newTest(b, Options{Name: "mixed", Size: 16 << 20})
+	keys := make([][]byte, mixedKeys)
+	for i := range keys {
+		keys[i] = fmt.Appendf(nil, "p0-key-%08d", i)
+		c.Set(keys[i], benchValue, 0)
+	}
+	buf := make([]byte, 0, 128)
+	b.ResetTimer()
+	if err := mixedLoop(c, keys, buf, b.N); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func BenchmarkMixed2Proc(b *testing.B) {
+	c := newTest(b, Options{Name: "mixed", Size: 16 << 20})
+	half := b.N / 2
+	cmd := testproc.Command(b, "shmcache-mixed", strconv.Itoa(half))
+	if err := c.ShareWith(cmd); err != nil {
+		b.Fatal(err)
+	}
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer cmd.Wait()
+	lines := bufio.NewScanner(out)
+	if !lines.Scan() || lines.Text() != "R" {
+		b.Fatalf("helper: %q", lines.Text())
+	}
+	keys := make([][]byte, mixedKeys)
+	for i := range keys {
+		keys[i] = fmt.Appendf(nil, "p0-key-%08d", i)
+		c.Set(keys[i], benchValue, 0)
+	}
+	buf := make([]byte, 0, 128)
+	b.ResetTimer()
+	in.Write([]byte("g"))
+	if err := mixedLoop(c, keys, buf, b.N-half); err != nil {
+		b.Fatal(err)
+	}
+	if !lines.Scan() || lines.Text() != "done" {
+		b.Fatalf("helper: %q", lines.Text())
+	}
+	b.StopTimer()
+}
+
+// mixedHelper is the second process of BenchmarkMixed2Proc: it prepares
+// its keys, says "R", waits for a byte on stdin, runs args[0] operations
+// and says "done".
+func mixedHelper(args []string) int {
+	c, err := Inherited("mixed")
+	if err != nil {
+		return fail(err)
+	}
+	defer c.Close()
+	keys := make([][]byte, mixedKeys)
+	for i := range keys {
+		keys[i] = fmt.Appendf(nil, "p1-key-%08d", i)
+		if err := c.Set(keys[i], benchValue, 0); err != nil {
+			return fail(err)
+		}
+	}
+	fmt.Println("R")
+	os.Stdin.Read(make([]byte, 1))
+	if err := mixedLoop(c, keys, make([]byte, 0, 128), intArgs(args)[0]); err != nil {
+		return fail(err)
+	}
+	fmt.Println("done")
+	return 0
 }
