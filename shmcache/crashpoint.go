@@ -6,17 +6,17 @@ package shmcache
 // points; everywhere else crashHook is nil and a crash point is one
 // predictable branch.
 const (
-	cpLocked         = iota // the stripe locked, nothing changed yet
-	cpFilled                // a new entry written into a taken chunk, not published
-	cpArmed                 // the intent armed, the slot not yet changed
-	cpPublished             // the slot changed, what it replaced not yet freed
-	cpFreeing               // a chunk's bit cleared, counts and lists not yet
-	cpLinking               // a page half moved between lists
-	cpEvicting              // a victim's slot cleared, its chunk not yet freed
-	cpCounterArmed          // a counter's intent armed, the counter unchanged
-	cpCounterWritten        // a counter rewritten, its intent still armed
-	cpRepairRolled          // a repair's intent rolled forward, the allocator not yet rebuilt
-	cpRepairInstalled       // a repair's allocator rebuilt, not yet checked
+	cpLocked          = iota // the stripe locked, nothing changed yet
+	cpFilled                 // a new entry written into a taken chunk, not published
+	cpArmed                  // the intent armed, the slot not yet changed
+	cpPublished              // the slot changed, what it replaced not yet freed
+	cpFreeing                // a chunk's bit cleared, counts and lists not yet
+	cpLinking                // a page half moved between lists
+	cpEvicting               // a victim's slot cleared, its chunk not yet freed
+	cpCounterArmed           // a counter's intent armed, the counter unchanged
+	cpCounterWritten         // a counter rewritten, its intent still armed
+	cpRepairRolled           // a repair's intent rolled forward, the allocator not yet rebuilt
+	cpRepairInstalled        // a repair's allocator rebuilt, not yet checked
 	crashPoints
 )
 

@@ -86,6 +86,9 @@ func (t *tx) forget(off uint64, h *entryHeader) bool {
 	}
 	t.st.counters.entries--
 	t.st.counters.bytes -= uint64(h.klen) + uint64(h.vlen)
+	if h.expire != 0 {
+		t.st.counters.expiring--
+	}
 	t.st.class[h.class].bytes -= h.need()
 	return true
 }
@@ -211,8 +214,12 @@ func (t *tx) emptyPage(p uint64, cls int) bool {
 }
 
 // sweep looks at the next bucket of the stripe and drops its expired
-// entries; only slots marked as having an expiry time are looked at.
+// entries; only slots marked as having an expiry time are looked at, and
+// only while the stripe has such entries.
 func (t *tx) sweep() {
+	if t.st.counters.expiring == 0 {
+		return
+	}
 	b := uint64(t.st.sweep)
 	if b >= uint64(t.c.g.buckets) {
 		b = 0

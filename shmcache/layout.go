@@ -97,6 +97,7 @@ type stripeHeader struct {
 type stripeCounters struct {
 	entries     uint64
 	bytes       uint64 // key and value bytes of the entries
+	expiring    uint64 // entries with an expiry time: the sweep runs while there are any
 	sets        uint64
 	incrs       uint64
 	deletes     uint64

@@ -25,11 +25,11 @@ func TestLayoutPinned(t *testing.T) {
 		{"entry header", unsafe.Sizeof(entryHeader{}), 32},
 		{"intent record", unsafe.Sizeof(in), 56},
 		{"class state", unsafe.Sizeof(classState{}), 40},
-		{"stripe header", unsafe.Sizeof(st), 4080},
+		{"stripe header", unsafe.Sizeof(st), 4088},
 		{"stripe lock", unsafe.Offsetof(st.lock), 8},
 		{"stripe intent", unsafe.Offsetof(st.intent), 64},
 		{"stripe counters", unsafe.Offsetof(st.counters), 144},
-		{"stripe classes", unsafe.Offsetof(st.class), 240},
+		{"stripe classes", unsafe.Offsetof(st.class), 248},
 		{"intent value", unsafe.Offsetof(in.value), 32},
 		{"intent cas", unsafe.Offsetof(in.cas), 40},
 	} {

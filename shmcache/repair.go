@@ -108,15 +108,16 @@ func (t *tx) slotProblem(i, w uint64, h *entryHeader) string {
 
 // scanResult is what a stripe's slots say its allocator holds.
 type scanResult struct {
-	class   []uint16 // per page: class + 1, or 0 for a free page
-	used    []uint16
-	bits    []uint64 // per page, bitmapWords words
-	bad     []uint64 // slots to clear...
-	badWord []uint64 // ...and what they held
-	why     []string
-	entries uint64
-	bytes   uint64
-	cls     [maxClasses]struct {
+	class    []uint16 // per page: class + 1, or 0 for a free page
+	used     []uint16
+	bits     []uint64 // per page, bitmapWords words
+	bad      []uint64 // slots to clear...
+	badWord  []uint64 // ...and what they held
+	why      []string
+	entries  uint64
+	bytes    uint64
+	expiring uint64
+	cls      [maxClasses]struct {
 		pages, used uint32
 		bytes       uint64
 	}
@@ -164,6 +165,9 @@ func (t *tx) scan() *scanResult {
 		sc.used[pg]++
 		sc.entries++
 		sc.bytes += uint64(h.klen) + uint64(h.vlen)
+		if h.expire != 0 {
+			sc.expiring++
+		}
 		sc.cls[h.class].used++
 		sc.cls[h.class].bytes += h.need()
 	}
@@ -228,7 +232,7 @@ func (t *tx) install(sc *scanResult) {
 			d.prev, d.next = 0, 0
 		}
 	}
-	st.counters.entries, st.counters.bytes = sc.entries, sc.bytes
+	st.counters.entries, st.counters.bytes, st.counters.expiring = sc.entries, sc.bytes, sc.expiring
 	st.sweep %= g.buckets
 	st.pageHand %= g.pages
 }
@@ -287,8 +291,9 @@ func (t *tx) compare(sc *scanResult) []string {
 			return int(sc.class[p]) == cls+1 && uint32(sc.used[p]) < g.classes.chunks[cls]
 		}, &probs)
 	}
-	if st.counters.entries != sc.entries || st.counters.bytes != sc.bytes {
-		add("%d entries of %d bytes counted; the slots hold %d of %d", st.counters.entries, st.counters.bytes, sc.entries, sc.bytes)
+	if st.counters.entries != sc.entries || st.counters.bytes != sc.bytes || st.counters.expiring != sc.expiring {
+		add("%d entries of %d bytes, %d expiring, counted; the slots hold %d of %d, %d expiring",
+			st.counters.entries, st.counters.bytes, st.counters.expiring, sc.entries, sc.bytes, sc.expiring)
 	}
 	return probs
 }

@@ -188,6 +188,9 @@ func (t *tx) store(op string, p *place, h uint64, key, value []byte, ttl time.Du
 	}
 	t.st.counters.entries++
 	t.st.counters.bytes += uint64(len(key)) + uint64(len(value))
+	if expire != 0 {
+		t.st.counters.expiring++
+	}
 	t.st.class[cls].bytes += entryNeed(len(key), len(value))
 	t.disarm()
 	return nil
