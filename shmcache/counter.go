@@ -83,6 +83,7 @@ func counterTail(in *intentRecord) []byte {
 // the counter at off, whose checked header is h.
 func (c *Cache) setCounter(off uint64, h *entryHeader, in *intentRecord) {
 	copy(c.tailAt(off, h), counterTail(in))
+	crashPoint(cpCounterTorn)
 	c.entry(off).crc = in.crc
 }
 

@@ -14,6 +14,7 @@ const (
 	cpLinking                // a page half moved between lists
 	cpEvicting               // a victim's slot cleared, its chunk not yet freed
 	cpCounterArmed           // a counter's intent armed, the counter unchanged
+	cpCounterTorn            // a counter's value rewritten, its checksum not yet
 	cpCounterWritten         // a counter rewritten, its intent still armed
 	cpRepairRolled           // a repair's intent rolled forward, the allocator not yet rebuilt
 	cpRepairInstalled        // a repair's allocator rebuilt, not yet checked
@@ -23,7 +24,7 @@ const (
 // crashNames names the crash points, for the kill tests' report.
 var crashNames = [crashPoints]string{
 	"locked", "filled", "armed", "published", "freeing", "linking", "evicting",
-	"counter-armed", "counter-written", "repair-rolled", "repair-installed",
+	"counter-armed", "counter-torn", "counter-written", "repair-rolled", "repair-installed",
 }
 
 // crashHook, when not nil, is called at every crash point.
