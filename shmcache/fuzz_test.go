@@ -91,13 +91,18 @@ func patch(c *Cache, mem []byte, in []byte) {
 // each damaged stripe, the cache is exactly consistent and works again.
 func FuzzSegment(f *testing.F) {
 	f.Add([]byte{})
-	f.Add([]byte{1, 0, 0, 8, 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x'}) // the superblock's magic
-	f.Add([]byte{2, 8, 0, 8, 0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0})     // a stripe's lock word
-	f.Add([]byte{2, 0, 0, 1, 1})                                      // a stripe's sequence made odd
-	f.Add([]byte{2, 64, 0, 4, 1, 0, 0, 0})                            // an intent armed
-	f.Add([]byte{3, 0, 1, 64, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee, 0xee})
-	f.Add([]byte{4, 0, 0, 16, 3, 0, 200, 0, 0, 0, 0, 0, 9, 0, 0, 0, 9, 0, 0, 0}) // a descriptor's class, count and links
-	f.Add([]byte{5, 40, 2, 2, 0, 0, 6, 17, 0, 1, 0xff})                          // an entry's header and a value byte
+	f.Add([]byte{1, 0, 0, 8, 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x'})              // the superblock's magic
+	f.Add([]byte{2, 0, 0, 8, 0xff, 0xff, 0xff, 0x7f, 1, 0, 0, 0})                  // a process slot's lock word
+	f.Add([]byte{3, 8, 0, 8, 0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0})                  // stripe 0's lock word
+	f.Add([]byte{3, 0, 0, 1, 1})                                                   // stripe 0's sequence made odd
+	f.Add([]byte{3, 64, 0, 1, 2, 3, 72, 0, 1, 5})                                  // stripe 0's intent armed
+	f.Add([]byte{3, 128, 0, 16, 1, 0, 0, 0, 9, 0, 0, 0, 200, 0, 0, 0, 1, 0, 0, 0}) // stripe 0's hands and free list
+	f.Add(append([]byte{4, 0, 0, 64}, bytes.Repeat([]byte{0xee}, 64)...))          // a bucket of the index
+	f.Add([]byte{5, 0, 0, 16, 3, 0, 200, 0, 0, 0, 0, 0, 9, 0, 0, 0, 9, 0, 0, 0})   // a descriptor's class, count and links
+	f.Add([]byte{5, 16, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0})                             // a descriptor's bitmap
+	f.Add([]byte{6, 24, 0, 4, 0xff, 0xff, 0xff, 0x7f})                             // the first entry's value length
+	f.Add([]byte{6, 28, 0, 2, 0xff, 0xff, 6, 30, 0, 1, 200})                       // the first entry's key length and class
+	f.Add([]byte{6, 60, 0, 1, 0xff})                                               // a byte of the first entry's value
 	f.Fuzz(func(t *testing.T, in []byte) {
 		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 		c, mem := fuzzCache(t)
