@@ -71,15 +71,16 @@ func TestExpiryAcrossProcesses(t *testing.T) {
 	if out, err := cmd.Output(); err != nil || string(out) != "R\n" {
 		t.Fatalf("helper: %v %q", err, out)
 	}
+	set := time.Now() // the entries were stored before this: they expire before set+ttlHelperTTL
 	for i := range 50 {
 		if _, ok := c.Get(key(i)); !ok {
 			t.Fatalf("key %d missing before its expiry", i)
 		}
 	}
-	time.Sleep(150 * time.Millisecond)
+	time.Sleep(time.Until(set.Add(ttlHelperTTL + 50*time.Millisecond)))
 	for i := range 50 {
 		if _, ok := c.Get(key(i)); ok != (i >= 40) {
-			t.Fatalf("key %d after 150ms: present %v", i, ok)
+			t.Fatalf("key %d after its time to live: present %v", i, ok)
 		}
 	}
 	if c.Len() != 50 || c.Stats().Expirations != 0 {
@@ -96,7 +97,12 @@ func TestExpiryAcrossProcesses(t *testing.T) {
 	mustCheck(t, c)
 }
 
-// ttlHelper stores keys 0-39 with a 100ms time to live, 40-49 without.
+// ttlHelperTTL is the time to live of ttlHelper's entries: long enough
+// for the test to see them before they expire, even under -race.
+const ttlHelperTTL = time.Second
+
+// ttlHelper stores keys 0-39 with a time to live of ttlHelperTTL, 40-49
+// without.
 func ttlHelper([]string) int {
 	c, err := Inherited("ttl")
 	if err != nil {
@@ -104,7 +110,7 @@ func ttlHelper([]string) int {
 	}
 	defer c.Close()
 	for i := range 50 {
-		ttl := 100 * time.Millisecond
+		ttl := ttlHelperTTL
 		if i >= 40 {
 			ttl = 0
 		}
