@@ -55,7 +55,7 @@ func TestRefuseWhenFull(t *testing.T) {
 	c := newTest(t, Options{Size: 256 << 10, Stripes: 2, PageSize: 4096, Policy: Refuse})
 	stored := 0
 	var full error
-	for i := range 20000 {
+	for i := range 5000 {
 		err := c.Set(key(i), value(i, 0, 100), 0)
 		if err != nil {
 			full = err
@@ -68,10 +68,10 @@ func TestRefuseWhenFull(t *testing.T) {
 	}
 	t.Log(full)
 	s := c.Stats()
-	if s.Evictions != 0 || s.Entries != int64(stored) || s.Refused != uint64(20000-stored) {
+	if s.Evictions != 0 || s.Entries != int64(stored) || s.Refused != uint64(5000-stored) {
 		t.Fatalf("stats %+v after %d stored", s, stored)
 	}
-	for i := range 20000 {
+	for i := range 5000 {
 		if v, ok := c.Get(key(i)); ok && !bytes.Equal(v, value(i, 0, 100)) {
 			t.Fatalf("key %d: wrong value", i)
 		}

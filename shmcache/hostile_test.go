@@ -24,7 +24,7 @@ func init() {
 // TestHostileScribbler: while two processes use a cache, a third writes
 // random bytes all over its segment (a quarter of them aimed at the
 // superblock, locks, index and descriptors). The users must not crash,
-// hang (no operation may take longer than a second), read a value that
+// hang (no operation may take longer than maxOpTime), read a value that
 // is not exactly one they stored, or get an untyped error; the damage
 // must be reported (ErrCorrupt, Stats.Corruptions). Afterwards Repair,
 // and Reset for what Repair cannot mend, make the cache exactly
@@ -122,6 +122,11 @@ func TestHostileScribbler(t *testing.T) {
 	mustCheck(t, c)
 }
 
+// maxOpTime bounds every operation under scribbling: the lock timeout
+// for each stripe an operation locks, and a repair of each. A
+// race-enabled binary is several times slower.
+var maxOpTime = map[bool]time.Duration{false: time.Second, true: 5 * time.Second}[raceEnabled]
+
 // operator uses the cache for args[1] milliseconds as user args[0] and
 // prints "OK operations max-latency-µs ErrCorrupt-seen ErrBusy-seen".
 func operator(args []string) int {
@@ -180,7 +185,7 @@ func operator(args []string) int {
 			return fail(fmt.Errorf("untyped error: %v", err))
 		}
 	}
-	if worst > time.Second {
+	if worst > maxOpTime {
 		return fail(fmt.Errorf("an operation took %v", worst))
 	}
 	fmt.Printf("OK %d %d %d %d\n", ops, worst.Microseconds(), corrupt, busy)

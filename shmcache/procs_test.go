@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strconv"
@@ -68,9 +69,11 @@ func TestExpiryAcrossProcesses(t *testing.T) {
 	if err := c.ShareWith(cmd); err != nil {
 		t.Fatal(err)
 	}
-	if out, err := cmd.Output(); err != nil || string(out) != "R\n" {
-		t.Fatalf("helper: %v %q", err, out)
+	stop, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
 	}
+	testproc.StartReady(t, cmd, "R")
 	set := time.Now() // the entries were stored before this: they expire before set+ttlHelperTTL
 	for i := range 50 {
 		if _, ok := c.Get(key(i)); !ok {
@@ -82,6 +85,10 @@ func TestExpiryAcrossProcesses(t *testing.T) {
 		if _, ok := c.Get(key(i)); ok != (i >= 40) {
 			t.Fatalf("key %d after its time to live: present %v", i, ok)
 		}
+	}
+	stop.Close()
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
 	}
 	if c.Len() != 50 || c.Stats().Expirations != 0 {
 		t.Fatalf("expired entries reclaimed without a write: Len %d", c.Len())
@@ -102,7 +109,7 @@ func TestExpiryAcrossProcesses(t *testing.T) {
 const ttlHelperTTL = time.Second
 
 // ttlHelper stores keys 0-39 with a time to live of ttlHelperTTL, 40-49
-// without.
+// without, says "R" and waits for its standard input to close.
 func ttlHelper([]string) int {
 	c, err := Inherited("ttl")
 	if err != nil {
@@ -119,6 +126,7 @@ func ttlHelper([]string) int {
 		}
 	}
 	fmt.Println("R")
+	io.Copy(io.Discard, os.Stdin)
 	return 0
 }
 
