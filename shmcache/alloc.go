@@ -88,9 +88,9 @@ func (t *tx) freeChunk(off uint64, cls int) bool {
 		return t.broken("an entry lies outside its stripe")
 	}
 	d := t.c.desc(t.s, p)
-	size, chunks := uint64(t.c.g.classes.size[cls]), uint64(t.c.g.classes.chunks[cls])
-	k := inPage / size
-	if int(d.class) != cls+1 || inPage%size != 0 || k >= chunks {
+	chunks := uint64(t.c.g.classes.chunks[cls])
+	k, start := t.c.g.classes.chunkOf(cls, inPage)
+	if int(d.class) != cls+1 || !start || k >= chunks {
 		return t.broken("an entry is not a chunk of its page's class")
 	}
 	bm := t.c.bitmap(d)

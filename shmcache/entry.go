@@ -68,8 +68,8 @@ func (c *Cache) entryAt(s, ref uint64, h *entryHeader) (off uint64, ok bool) {
 // aligned reports whether the entry at off, of class h.class, starts on a
 // chunk boundary of its page: what a writer checks before freeing it.
 func (c *Cache) aligned(s, off uint64, h *entryHeader) bool {
-	inPage := (off - c.stripeData(s)) & uint64(c.g.pageSize-1)
-	return inPage%uint64(c.g.classes.size[h.class]) == 0
+	_, start := c.g.classes.chunkOf(int(h.class), (off-c.stripeData(s))&uint64(c.g.pageSize-1))
+	return start
 }
 
 // sum returns the checksum of the entry at off whose header copy is h, as

@@ -54,6 +54,16 @@ func TestClassTable(t *testing.T) {
 				t.Fatalf("page %d: class %d of %d bytes after %d", page, c, s, prev)
 			}
 		}
+		for c := range ct.n {
+			if raceEnabled && page > 64<<10 {
+				break // every byte of every page size takes long under -race
+			}
+			for in := uint64(0); in < uint64(page); in++ {
+				if k, start := ct.chunkOf(c, in); k != in/uint64(ct.size[c]) || start != (in%uint64(ct.size[c]) == 0) {
+					t.Fatalf("page %d, class %d: byte %d is in chunk %d (%v)", page, c, in, k, start)
+				}
+			}
+		}
 		for need := uint64(1); need <= uint64(page); need++ {
 			c, ok := ct.classFor(need)
 			if !ok || uint64(ct.size[c]) < need || c > 0 && uint64(ct.size[c-1]) >= need {

@@ -144,7 +144,8 @@ func (t *tx) scan() *scanResult {
 		var pg, k uint64
 		if why == "" {
 			rel := w&refMask*16 - t.c.stripeData(t.s)
-			pg, k = rel/uint64(g.pageSize), rel%uint64(g.pageSize)/uint64(g.classes.size[h.class])
+			pg = rel / uint64(g.pageSize)
+			k, _ = g.classes.chunkOf(int(h.class), rel%uint64(g.pageSize))
 			switch {
 			case sc.class[pg] != 0 && sc.class[pg] != uint16(h.class)+1:
 				why = "its page holds entries of two classes"

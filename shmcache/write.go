@@ -137,8 +137,6 @@ func (t *tx) find(p *place, h uint64, key []byte, f *hit) bool {
 	switch {
 	case damaged:
 		return t.broken("a slot refers to something that is not an entry")
-	case found && !t.c.aligned(t.s, f.off, &f.h):
-		return t.broken("a slot refers to the middle of a chunk")
 	case found && t.expired(&f.h):
 		v := victim{off: f.off, h: f.h, slot: f.slot, word: f.word}
 		t.drop(&v)
