@@ -46,10 +46,12 @@ type Options struct {
 	// Policy is what a write does when memory is short: Evict (the zero
 	// value) or Refuse.
 	Policy Policy
-	// Entries is how many entries the index is sized for; 0 means Size/128
-	// (entries of about 100 bytes of key and value). Each costs 10 bytes
-	// of index. Under Evict, a key whose index buckets are full evicts
-	// one of their entries; under Refuse the write fails with ErrFull.
+	// Entries is how many entries the index is sized for; 0 means Size/160
+	// (an entry of about 100 bytes of key and value takes a 160-byte
+	// chunk). Each costs about 11.4 bytes of index: 8-byte slots, at most
+	// 70% of them used. Under Evict, a key whose index buckets are full
+	// evicts one of their entries; under Refuse the write fails with
+	// ErrFull.
 	Entries int
 	// Stripes is the number of stripes, a power of two up to 256, each
 	// with its own lock, index and pages; 0 chooses up to 64 from Size.
@@ -138,10 +140,11 @@ func choose(o Options) (params, string) {
 	}
 	entries := uint64(o.Entries)
 	if entries == 0 {
-		entries = size / 128
+		entries = size / 160
 	}
-	// 80% of the slots: a key has two buckets, so they rarely overflow.
-	buckets := max(1, (entries*10/8+stripes*slotsPerBucket-1)/(stripes*slotsPerBucket))
+	// 70% of the slots: a key has two buckets, and a pair of them
+	// overflows (ErrFull under Refuse) only past that.
+	buckets := max(1, (entries*10/7+stripes*slotsPerBucket-1)/(stripes*slotsPerBucket))
 	fixed := fixedBytes(stripes, buckets)
 	g := geometry{}
 	if fixed < size && buckets <= maxBuckets {
