@@ -13,6 +13,7 @@ const (
 	cpFreeing                // a chunk's bit cleared, counts and lists not yet
 	cpLinking                // a page half moved between lists
 	cpEvicting               // a victim's slot cleared, its chunk not yet freed
+	cpMoving                 // an entry copied to its other bucket, its old slot not yet cleared
 	cpCounterArmed           // a counter's intent armed, the counter unchanged
 	cpCounterTorn            // a counter's value rewritten, its checksum not yet
 	cpCounterWritten         // a counter rewritten, its intent still armed
@@ -23,7 +24,7 @@ const (
 
 // crashNames names the crash points, for the kill tests' report.
 var crashNames = [crashPoints]string{
-	"locked", "filled", "armed", "published", "freeing", "linking", "evicting",
+	"locked", "filled", "armed", "published", "freeing", "linking", "evicting", "moving",
 	"counter-armed", "counter-torn", "counter-written", "repair-rolled", "repair-installed",
 }
 

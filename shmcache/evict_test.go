@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -134,6 +135,36 @@ func TestPagesMoveBetweenClasses(t *testing.T) {
 	t.Logf("small entries hold %d pages, large ones %d", small.Pages, large.Pages)
 	if large.Pages < small.Pages {
 		t.Fatalf("large entries got %d pages, small ones kept %d", large.Pages, small.Pages)
+	}
+	mustCheck(t, c)
+}
+
+// TestIndexFillsUp: with moves of entries to their other bucket, the
+// index takes the entries it is sized for and more before a key finds
+// both its buckets full; then, under Refuse, the write fails saying so.
+func TestIndexFillsUp(t *testing.T) {
+	const sized = 20000
+	c := newTest(t, Options{Size: 4 << 20, Policy: Refuse, Entries: sized, Stripes: 4})
+	slots := int(c.g.slots) * c.Stripes()
+	n := 0
+	for ; ; n++ {
+		err := c.Set(key(n), nil, 0)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, ErrFull) || !strings.Contains(err.Error(), "index buckets") {
+			t.Fatalf("after %d entries: %v", n, err)
+		}
+		break
+	}
+	t.Logf("%d entries in %d slots (%.0f%%) before a key's buckets were full", n, slots, 100*float64(n)/float64(slots))
+	if n < sized || n < slots*85/100 {
+		t.Fatalf("only %d entries in an index of %d slots sized for %d", n, slots, sized)
+	}
+	for i := range n {
+		if _, ok := c.Get(key(i)); !ok {
+			t.Fatalf("key %d lost", i)
+		}
 	}
 	mustCheck(t, c)
 }

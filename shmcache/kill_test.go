@@ -47,7 +47,7 @@ const (
 // at crash point p: rare where every write passes, often in a repair.
 var killOdds = [crashPoints]int{
 	cpLocked: 4000, cpFilled: 2000, cpArmed: 2000, cpPublished: 2000, cpFreeing: 2000,
-	cpLinking: 400, cpEvicting: 300, cpCounterArmed: 1000, cpCounterTorn: 1000, cpCounterWritten: 1000,
+	cpLinking: 400, cpEvicting: 300, cpMoving: 20, cpCounterArmed: 1000, cpCounterTorn: 1000, cpCounterWritten: 1000,
 	cpRepairRolled: 6, cpRepairInstalled: 6,
 }
 

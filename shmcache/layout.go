@@ -128,6 +128,7 @@ const (
 	intentNone = iota
 	intentSlot // a slot goes from old to new (set, add, compare-and-swap, delete)
 	intentIncr // a counter's value, CAS generation and checksum are rewritten in place
+	intentMove // the entry of slot old (word new) moves to slot value
 )
 
 // classState is a stripe's state for one size class.

@@ -67,6 +67,11 @@ func (t *tx) rollForward() {
 		default:
 			t.setSlot(in.slot, 0)
 		}
+	case intentMove:
+		if in.new < t.c.g.slots && t.slotProblem(in.new, in.old, nil) == "" {
+			t.setSlot(in.new, in.old)
+			t.setSlot(in.slot, 0)
+		}
 	case intentIncr:
 		w := atomic.LoadUint64(t.c.slot(t.s, in.slot))
 		var h entryHeader

@@ -130,7 +130,8 @@ func (t *tx) setSlot(i, w uint64) {
 	order.StoreRelease64(t.c.slot(t.s, i), w)
 }
 
-// arm records the intent to take slot i from old to new.
+// arm records the intent to take slot i from old to new (for intentMove:
+// to move the entry of slot i, whose word is old, to slot new).
 func (t *tx) arm(op, i, old, new uint64) {
 	in := &t.st.intent
 	in.slot, in.old, in.new = i, old, new

@@ -234,7 +234,9 @@ func (t *tx) fill(off uint64, cls int, h uint64, key, value []byte, expire int64
 }
 
 // freeSlot returns an empty slot of the key's buckets, from the one with
-// more empty slots. When both are full it takes an expired entry's slot,
+// more empty slots. When both are full it moves one of their entries to
+// its other bucket, if that has room (relocate); failing that it takes an
+// expired entry's slot,
 // or under Evict the first one not read since the buckets were last
 // full (clearing the marks of those that were), or the first one. Under
 // Refuse with no expired entry it says why there is no slot.
@@ -262,6 +264,11 @@ func (t *tx) freeSlot(p *place) (uint64, string) {
 	if bestFree > 0 {
 		return best, ""
 	}
+	if n == 2 {
+		if slot, ok := t.relocate(buckets); ok || t.damage != "" {
+			return slot, t.damage
+		}
+	}
 	var v victim
 	for pass := range 2 {
 		for _, b := range buckets[:n] {
@@ -288,4 +295,43 @@ func (t *tx) freeSlot(p *place) (uint64, string) {
 		}
 	}
 	return 0, fmt.Sprintf("both index buckets of the key are full (%d entries) and the policy is refuse: raise Options.Entries", n*slotsPerBucket)
+}
+
+// relocate makes room in a full pair of buckets by moving one of their
+// entries to its own other bucket, if that has an empty slot, and returns
+// the slot it emptied. The move is an intent of its own: a repair
+// completes it, so that the entry is never lost nor held by two slots.
+func (t *tx) relocate(buckets [2]uint64) (uint64, bool) {
+	var h entryHeader
+	for _, b := range buckets {
+		for j := range uint64(slotsPerBucket) {
+			from := b*slotsPerBucket + j
+			w := atomic.LoadUint64(t.c.slot(t.s, from))
+			if _, ok := t.c.entryAt(t.s, w&refMask, &h); !ok {
+				return 0, t.broken("a slot refers to something that is not an entry")
+			}
+			p := t.c.g.place(h.hash)
+			alt := p.b1
+			if alt == b {
+				alt = p.b2
+			}
+			if p.s != t.s || alt == b {
+				continue
+			}
+			for k := range uint64(slotsPerBucket) {
+				to := alt*slotsPerBucket + k
+				if atomic.LoadUint64(t.c.slot(t.s, to))&refMask != 0 {
+					continue
+				}
+				t.makeOdd()
+				t.arm(intentMove, from, w, to)
+				t.setSlot(to, w)
+				crashPoint(cpMoving)
+				t.setSlot(from, 0)
+				t.disarm()
+				return from, true
+			}
+		}
+	}
+	return 0, false
 }
