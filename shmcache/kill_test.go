@@ -238,7 +238,7 @@ func TestKillMatrix(t *testing.T) {
 	if testing.Short() || raceEnabled {
 		kills = 100 // a race-enabled helper takes ~100 ms to start
 	}
-	a := newTest(t, Options{Name: "kill-a", Size: 2 << 20, Policy: Refuse, Stripes: 4})
+	a := newTest(t, Options{Name: "kill-a", Size: 2 << 20, Policy: Refuse, Stripes: 4, Entries: 600})
 	b := newTest(t, Options{Name: "kill-b", Size: 128 << 10, Policy: Evict, Stripes: 2, PageSize: 4096})
 	jseg, err := shm.AllocWith(journalSize, shm.AllocOptions{Name: "kill-journal"})
 	if err != nil {
