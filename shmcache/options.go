@@ -103,24 +103,15 @@ func choosePages(size, page, stripes uint64) (uint64, uint64) {
 	if !fixedStripes {
 		stripes = 64
 	}
-	few := func() bool { return size/(page*stripes) < minStripePages }
-	for _, step := range []struct {
-		stripes bool
-		floor   uint64
-	}{{false, 16 << 10}, {true, 8}, {false, minPageSize}, {true, 1}} {
-		for few() {
-			switch {
-			case step.stripes && !fixedStripes && stripes > step.floor:
-				stripes /= 2
-			case !step.stripes && !fixedPage && page > step.floor:
-				page /= 2
-			default:
-				goto next
-			}
+	shrink := func(v *uint64, fixed bool, floor uint64) {
+		for !fixed && *v > floor && size/(page*stripes) < minStripePages {
+			*v /= 2
 		}
-		break
-	next:
 	}
+	shrink(&page, fixedPage, 16<<10)
+	shrink(&stripes, fixedStripes, 8)
+	shrink(&page, fixedPage, minPageSize)
+	shrink(&stripes, fixedStripes, 1)
 	return page, stripes
 }
 
