@@ -44,7 +44,7 @@ func (c *Cache) Incr(key []byte, delta int64, ttl time.Duration) (int64, error) 
 		return delta, nil
 	case f.h.vlen != 8:
 		return 0, c.fail("incr", int(p.s), ErrNotCounter, fmt.Sprintf("the value is %d bytes long", f.h.vlen))
-	case crc(f.h.pcrc, c.tailAt(f.off, &f.h)) != f.h.crc:
+	case !c.intact(f.off, &f.h):
 		t.broken("an entry's checksum does not match")
 		return 0, t.damaged("incr")
 	}

@@ -44,7 +44,10 @@
 // bytes, then steps of 16 up to 256, then about 1/8 apart, up to a page).
 // An entry is a 32-byte header (checksums, key hash, expiry, lengths,
 // class, magic), the key, the value and an 8-byte CAS generation, checked
-// by a CRC32C over all of it. A key hashes (a seeded 64-bit hash) to one
+// by a CRC32C over all of it, kept in two parts: one over the header's
+// fields and the key, continued over the value and the generation. A read
+// checks the second (it compares the key and checks the header's fields
+// itself); Check and repairs check both. A key hashes (a seeded 64-bit hash) to one
 // stripe and two buckets in it; it goes into the emptier one.
 //
 // # Concurrency

@@ -78,6 +78,15 @@ func (c *Cache) sum(off uint64, h *entryHeader) uint32 {
 	return crc(0, c.bytesAt(off+sumFrom, h.need()-sumFrom))
 }
 
+// intact reports whether the value and CAS generation of the entry at
+// off (header copy h) match its checksum, computed on from pcrc: what
+// every read checks. The header's fields and the key are checked by
+// reading them (bounds, magic, class, hash, an exact comparison with the
+// key asked for); Check and repairs verify both checksums in full.
+func (c *Cache) intact(off uint64, h *entryHeader) bool {
+	return crc(h.pcrc, c.tailAt(off, h)) == h.crc
+}
+
 // prefixSum returns what the entry's pcrc must be: the checksum of its
 // header's fields and key.
 func (c *Cache) prefixSum(off uint64, h *entryHeader) uint32 {

@@ -22,7 +22,7 @@ func (c *Cache) Get(key []byte) ([]byte, bool) {
 //
 // It takes no lock and writes nothing to the segment but a read mark on
 // the entry (once, for the CLOCK) and this process's hit or miss count:
-// it copies the value under the stripe's sequence and checks the entry's
+// it copies the value under the stripe's sequence and checks the value's
 // checksum, and copies again when a write overlapped the copy. Only after
 // many overlapped copies, or when a write stays unfinished (its writer
 // may have died), does it take the stripe's lock, repairing the stripe if
@@ -77,7 +77,7 @@ func (c *Cache) read(p *place, h uint64, key, dst []byte, f *hit) ([]byte, readR
 		return dst, readMiss
 	}
 	out := append(dst, c.valueAt(f.off, &f.h)...)
-	if c.sum(f.off, &f.h) != f.h.crc {
+	if !c.intact(f.off, &f.h) {
 		return dst, readDamaged
 	}
 	return out, readHit

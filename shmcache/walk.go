@@ -104,7 +104,7 @@ func (c *Cache) copyEntries(s uint64, buf *walkBuffer) {
 		n := len(buf.data)
 		buf.data = append(buf.data, c.keyAt(off, &h)...)
 		buf.data = append(buf.data, c.valueAt(off, &h)...)
-		if c.sum(off, &h) != h.crc {
+		if !c.intact(off, &h) {
 			buf.data = buf.data[:n]
 			continue
 		}

@@ -98,7 +98,7 @@ func (c *Cache) write(op string, mode writeMode, key, value, old []byte, ttl tim
 		return false, nil
 	case mode == writeCAS && (!found || !bytes.Equal(c.valueAt(f.off, &f.h), old)):
 		return false, nil
-	case mode == writeCAS && c.sum(f.off, &f.h) != f.h.crc:
+	case mode == writeCAS && !c.intact(f.off, &f.h):
 		t.broken("an entry's checksum does not match")
 		return false, t.damaged(op)
 	}
