@@ -91,6 +91,8 @@ func init() {
 // mixedKeys is how many keys each process of the mixed benchmarks uses.
 const mixedKeys = 1000
 
+var mixedSize = 16 << 20
+
 // mixedLoop runs n operations on keys: nine Gets for each Set, 100-byte
 // values.
 func mixedLoop(c *Cache, keys [][]byte, buf []byte, n int) error {
@@ -111,7 +113,7 @@ func mixedLoop(c *Cache, keys [][]byte, buf []byte, n int) error {
 // keys; BenchmarkMixed2Proc is two processes doing the same at once on
 // different keys, ns/op over both: bench/run compares the two.
 func BenchmarkMixed1Proc(b *testing.B) {
-	c := newTest(b, Options{Name: "mixed", Size: 16 << 20})
+	c := newTest(b, Options{Name: "mixed", Size: mixedSize})
 	keys := make([][]byte, mixedKeys)
 	for i := range keys {
 		keys[i] = fmt.Appendf(nil, "p0-key-%08d", i)
@@ -125,7 +127,7 @@ func BenchmarkMixed1Proc(b *testing.B) {
 }
 
 func BenchmarkMixed2Proc(b *testing.B) {
-	c := newTest(b, Options{Name: "mixed", Size: 16 << 20})
+	c := newTest(b, Options{Name: "mixed", Size: mixedSize})
 	half := b.N / 2
 	cmd := testproc.Command(b, "shmcache-mixed", strconv.Itoa(half))
 	if err := c.ShareWith(cmd); err != nil {
