@@ -68,7 +68,7 @@ func (m *Mutex) Lock() error {
 	if m.word.CompareAndSwap(0, self) {
 		return nil
 	}
-	return m.lockSlow(nil)
+	return m.lockSlow(nil, time.Time{})
 }
 
 // LockContext is Lock that gives up when ctx is done, returning ctx.Err()
@@ -81,7 +81,19 @@ func (m *Mutex) LockContext(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return m.lockSlow(ctx)
+	deadline, _ := ctx.Deadline()
+	return m.lockSlow(ctx, deadline)
+}
+
+// LockTimeout is Lock that gives up after d, returning an error matching
+// context.DeadlineExceeded without the lock: LockContext with a timeout,
+// without the context's allocations, for callers that lock often and must
+// never wait long for a process that holds a lock and does not let go.
+func (m *Mutex) LockTimeout(d time.Duration) error {
+	if m.word.CompareAndSwap(0, self) {
+		return nil
+	}
+	return m.lockSlow(nil, time.Now().Add(max(d, 0)))
 }
 
 // TryLock locks m if that needs no waiting, as FPM's try_once: it reports
@@ -148,16 +160,15 @@ func (m *Mutex) releaseDead(pid int) bool {
 func (m *Mutex) releaseWake() { sys.FutexWake(m.futex(), math.MaxInt32) }
 
 // lockSlow waits for m: spin, then sleep on the futex, checking the
-// holder's liveness every PollInterval. ctx may be nil.
-func (m *Mutex) lockSlow(ctx context.Context) error {
+// holder's liveness every PollInterval, until deadline unless it is zero.
+// ctx may be nil.
+func (m *Mutex) lockSlow(ctx context.Context, deadline time.Time) error {
 	var (
-		slept     bool      // once asleep, take the lock with waitBit set
-		lastCheck time.Time // of the holder's liveness
-		deadline  time.Time
+		slept     bool                    // once asleep, take the lock with waitBit set
+		lastCheck time.Time               // of the holder's liveness
 		backoff   = 50 * time.Microsecond // without futexes
 	)
 	if ctx != nil {
-		deadline, _ = ctx.Deadline()
 		if ctx.Done() != nil {
 			// Wake every sleeper on cancellation; the others go back to sleep.
 			stop := context.AfterFunc(ctx, func() { sys.FutexWake(m.futex(), math.MaxInt32) })
@@ -183,6 +194,9 @@ func (m *Mutex) lockSlow(ctx context.Context) error {
 			return ctx.Err()
 		}
 		now := time.Now()
+		if !deadline.IsZero() && !now.Before(deadline) {
+			return context.DeadlineExceeded
+		}
 		if lastCheck.IsZero() {
 			lastCheck = now
 		} else if now.Sub(lastCheck) >= PollInterval {

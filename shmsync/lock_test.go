@@ -161,6 +161,38 @@ func TestLockContext(t *testing.T) {
 	g.lock.Unlock()
 }
 
+// TestLockTimeout: LockTimeout takes a free lock without allocating, gives
+// up on a lock a live process keeps, and takes over a dead holder's.
+func TestLockTimeout(t *testing.T) {
+	g := newGuarded(t)
+	if allocs := testing.AllocsPerRun(100, func() {
+		if err := g.lock.LockTimeout(time.Second); err != nil {
+			t.Fatal(err)
+		}
+		g.lock.Unlock()
+	}); allocs != 0 {
+		t.Errorf("LockTimeout+Unlock of a free lock allocates %v times", allocs)
+	}
+
+	g.lock.Lock() // held by this process: LockTimeout waits, then gives up
+	begin := time.Now()
+	if err := g.lock.LockTimeout(30 * time.Millisecond); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("LockTimeout of a held lock = %v, want DeadlineExceeded", err)
+	}
+	if d := time.Since(begin); d < 30*time.Millisecond || d > 200*time.Millisecond {
+		t.Errorf("LockTimeout(30ms) returned after %v", d)
+	}
+	g.lock.Unlock()
+
+	g.lock.word.Store(deadIdentity())
+	if err := g.lock.LockTimeout(time.Second); !errors.Is(err, ErrOwnerDead) {
+		t.Fatalf("LockTimeout of a dead holder's lock = %v, want ErrOwnerDead", err)
+	}
+	if err := g.lock.Unlock(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestLockSleepsAndIsWoken(t *testing.T) {
 	g := newGuarded(t)
 	g.lock.Lock()

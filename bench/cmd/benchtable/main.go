@@ -1,5 +1,5 @@
-// Command benchtable pairs Go benchmark results with their C references and
-// prints one table of Go/C ratios. bench/run drives it; it reads only text,
+// Command benchtable pairs Go benchmark results with their references (C
+// programs, APCu, Redis) and prints one table of Go/reference ratios. bench/run drives it; it reads only text,
 // so it builds and runs on any platform.
 //
 // Usage:
@@ -11,8 +11,8 @@
 // "key value" line each: "packages" (the Go packages), "gobench" (a regular
 // expression for go test -bench) and "cbench" (one for the C programs' -r).
 //
-// Otherwise it reads benchmark output in Go's format (the C programs print
-// the same format) and prints, for each selected pair, the median ns/op of
+// Otherwise it reads benchmark output in Go's format (the C programs and
+// the anchors print the same format) and prints, for each selected pair, the median ns/op of
 // each side, its spread, the ratio and whether it is within the target.
 // A benchmark that is absent from the output is reported as missing.
 // It exits non-zero only on bad input (an unreadable file, a malformed pair).
@@ -252,7 +252,7 @@ func (res *results) goCell(dir, name string) cell {
 	return cell{status: "missing"}
 }
 
-// cCell finds a C reference case.
+// cCell finds a reference case: a C program's or an anchor's.
 func (res *results) cCell(name string) cell {
 	if s, ok := res.samples[""]["Benchmark"+name]; ok {
 		return summarize(s)
@@ -277,7 +277,7 @@ func summarize(s []float64) cell {
 	return c
 }
 
-// table prints one row per pair, then every C figure measured.
+// table prints one row per pair, then every reference figure measured.
 func table(w io.Writer, pairs []pair, res *results) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "Go benchmark\tGo ns/op\t±\treference\tref ns/op\t±\tGo/ref\ttarget\tresult")
@@ -305,6 +305,9 @@ func table(w io.Writer, pairs []pair, res *results) {
 		default:
 			q := g.median / r.median
 			ratio = strconv.FormatFloat(q, 'f', 2, 64)
+			if q < 0.1 { // against Redis: keep three digits
+				ratio = strconv.FormatFloat(q, 'g', 3, 64)
+			}
 			if p.target > 0 {
 				result = "ok"
 				if q > p.target {
@@ -320,7 +323,7 @@ func table(w io.Writer, pairs []pair, res *results) {
 
 	if names := res.order[""]; len(names) > 0 {
 		fmt.Fprintln(w)
-		fmt.Fprintln(tw, "C reference\tns/op\t±\tsamples")
+		fmt.Fprintln(tw, "Reference\tns/op\t±\tsamples")
 		for _, name := range names {
 			s := res.samples[""][name]
 			c := summarize(s)
@@ -337,7 +340,7 @@ func main() {
 	pairsPath := flag.String("pairs", "bench/pairs.txt", "pairs file")
 	filter := flag.String("filter", "", "keep pairs whose Go benchmark or reference matches this regular expression")
 	doPlan := flag.Bool("plan", false, "print what to run for the selected pairs, and exit")
-	cOut := flag.String("c", "", "output of the C reference programs")
+	cOut := flag.String("c", "", "output of the C reference programs and the anchors")
 	goOut := flag.String("go", "", "output of go test -bench")
 	flag.Parse()
 

@@ -1,0 +1,90 @@
+package shmcache
+
+import (
+	"bytes"
+	"sync/atomic"
+)
+
+// The index of a stripe is buckets of 8 slots, each slot one word:
+//
+//	bits  0-39  reference: the entry's offset in the segment / 16; 0: empty
+//	bits 40-61  tag: 22 bits of the key's hash, to skip most other keys
+//	bit  62     the entry has an expiry time (the sweep looks only at these)
+//	bit  63     the entry was read since the CLOCK hand last passed it
+//
+// A key has two buckets, chosen by its hash; a new key goes into the one
+// with more free slots, so buckets rarely overflow. A slot is written
+// whole, with one store: a reader sees the old entry or the new one.
+const (
+	refBits   = 40
+	refMask   = 1<<refBits - 1
+	tagShift  = refBits
+	tagMask   = (1<<22 - 1) << tagShift
+	ttlBit    = 1 << 62
+	accessBit = 1 << 63
+)
+
+// place is where a key's hash puts it.
+type place struct {
+	s      uint64 // stripe
+	b1, b2 uint64 // its two buckets in the stripe
+	tag    uint64 // as in a slot
+}
+
+func (g *geometry) place(h uint64) place {
+	h2 := (h ^ h>>29) * 0xbf58476d1ce4e5b9
+	h2 ^= h2 >> 32
+	return place{
+		s:   h >> (64 - g.stripeBits) & (uint64(g.stripes) - 1), // a shift by 64 is 0
+		b1:  uint64(uint32(h)) * uint64(g.buckets) >> 32,
+		b2:  (h2 >> 32) * uint64(g.buckets) >> 32,
+		tag: h2 << tagShift & tagMask,
+	}
+}
+
+// slotWord returns the slot word of an entry at off.
+func slotWord(off uint64, tag uint64, expire int64) uint64 {
+	w := off/16 | tag
+	if expire != 0 {
+		w |= ttlBit
+	}
+	return w
+}
+
+// hit is an entry found for a key: its slot, the slot's word, and the
+// entry's offset and header as read.
+type hit struct {
+	slot uint64 // stripe-local slot index
+	word uint64
+	off  uint64
+	h    entryHeader
+}
+
+// lookup looks for key, of hash h, in its buckets. damaged is true when a
+// slot with the key's tag held what cannot be an entry: without a writer
+// in the stripe, that is damage.
+func (c *Cache) lookup(p *place, h uint64, key []byte, f *hit) (found, damaged bool) {
+	for i, b := range [2]uint64{p.b1, p.b2} {
+		if i == 1 && b == p.b1 {
+			break
+		}
+		for j := range uint64(slotsPerBucket) {
+			idx := b*slotsPerBucket + j
+			w := atomic.LoadUint64(c.slot(p.s, idx))
+			if w&tagMask != p.tag || w&refMask == 0 {
+				continue
+			}
+			off, ok := c.entryAt(p.s, w&refMask, &f.h)
+			if !ok {
+				damaged = true
+				continue
+			}
+			if f.h.hash != h || int(f.h.klen) != len(key) || !bytes.Equal(c.keyAt(off, &f.h), key) {
+				continue
+			}
+			f.slot, f.word, f.off = idx, w, off
+			return true, damaged
+		}
+	}
+	return false, damaged
+}

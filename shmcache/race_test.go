@@ -1,0 +1,5 @@
+//go:build race
+
+package shmcache
+
+const raceEnabled = true
