@@ -53,11 +53,9 @@ func Segments() []Info {
 func SetLimit(n int64) int64 { return limit.Swap(max(n, 0)) }
 
 // reserve counts size (positive) bytes as allocated, unless the count
-// would pass SetLimit's cap, or, when filled is set (memory that is filled
-// up front or that the caller is expected to fill: Alloc, Create, Map with
-// Populate or Locked), the memory this process can be given; then it says
-// why not. The sum is checked before it is made: the count never wraps.
-func reserve(size int, filled bool) (string, error) {
+// would pass SetLimit's cap; then it says why not. The sum is checked
+// before it is made: the count never wraps.
+func reserve(size int) (string, error) {
 	n := int64(size)
 	for {
 		cur, lim := allocated.Load(), limit.Load()
@@ -66,10 +64,6 @@ func reserve(size int, filled bool) (string, error) {
 			return fmt.Sprintf("%d bytes are in use, and %d more do not fit the count", cur, n), ErrLimit
 		case lim > 0 && cur+n > lim:
 			return fmt.Sprintf("SetLimit allows %d bytes and %d are in use", lim, cur), ErrLimit
-		case filled:
-			if detail := beyondCapacity(cur, n); detail != "" {
-				return detail, ErrLimit
-			}
 		}
 		if allocated.CompareAndSwap(cur, cur+n) {
 			return "", nil

@@ -33,11 +33,11 @@ type AllocOptions struct {
 // no process can truncate it under another; elsewhere by an unlinked
 // temporary file. Len is exactly size; the bytes start page-aligned.
 //
-// A size that is not positive is refused with ErrSize; one that would take
-// the bytes in use past what this process can be given (the machine's
-// memory and swap, or its cgroup's limit when lower) or past SetLimit's
-// cap, with ErrLimit (matching syscall.ENOMEM), before anything is made.
-// Errors are *Error.
+// A size that is not positive is refused with ErrSize; one larger than
+// this process can be given (the machine's memory and swap, or its memory
+// cgroup's limit when lower), or that would take the bytes in use past
+// SetLimit's cap, with ErrLimit (matching syscall.ENOMEM), before anything
+// is made. Errors are *Error.
 func Alloc(size int) (*Segment, error) { return AllocWith(size, AllocOptions{}) }
 
 // AllocWith is Alloc with options.
@@ -51,8 +51,8 @@ func AllocWith(size int, o AllocOptions) (*Segment, error) {
 }
 
 // newSegment makes a shareable segment of size bytes for op: it runs
-// check and the size checks, reserves the bytes against SetLimit and the
-// capacity, makes the segment of maplen bytes with mk (which names the
+// check and the size and capacity checks, reserves the bytes against
+// SetLimit, makes the segment of maplen bytes with mk (which names the
 // step that failed), and counts, lists and logs it. Failures are logged
 // *Errors.
 func newSegment(op, name string, size int, check func() error, mk func(maplen int) (*Segment, string, error)) (*Segment, error) {
@@ -68,7 +68,10 @@ func newSegment(op, name string, size int, check func() error, mk func(maplen in
 	if !ok {
 		return fail(ErrSize, "")
 	}
-	if detail, err := reserve(size, true); err != nil {
+	if detail := beyondCapacity(size); detail != "" {
+		return fail(ErrLimit, detail)
+	}
+	if detail, err := reserve(size); err != nil {
 		return fail(err, detail)
 	}
 	s, step, err := mk(maplen)

@@ -23,16 +23,19 @@ var capacity = sync.OnceValue(func() memoryCapacity {
 	return memoryCapacity{n, cgroup}
 })
 
-// beyondCapacity says why n more bytes, on top of the cur in use, cannot
-// be given to this process, or "".
-func beyondCapacity(cur, n int64) string {
+// beyondCapacity says why a segment of size bytes, which will be filled
+// (Alloc, Create, Map with Populate or Locked), cannot be held by this
+// process, or "". Like the kernel's own overcommit heuristic, which
+// refuses an anonymous mapping larger than RAM and swap but does not look
+// at memfd or tmpfs sizes, it judges each allocation alone: segments that
+// are never filled may add up to more.
+func beyondCapacity(size int) string {
 	c := capacity()
-	if c.bytes == 0 || uint64(cur)+uint64(n) <= c.bytes {
+	if c.bytes == 0 || uint64(size) <= c.bytes {
 		return ""
 	}
-	where := "the machine has"
 	if c.cgroup != "" {
-		where = "cgroup " + c.cgroup + " allows"
+		return fmt.Sprintf("cgroup %s allows %d bytes of memory and swap", c.cgroup, c.bytes)
 	}
-	return fmt.Sprintf("%s %d bytes of memory and swap, and %d are in use", where, c.bytes, cur)
+	return fmt.Sprintf("the machine has %d bytes of memory and swap", c.bytes)
 }

@@ -18,7 +18,7 @@ import (
 // wrapping the errno (EBADF, EACCES, EINVAL, EAGAIN, ENOMEM, EEXIST, ...),
 // as the kernel gave it.
 //
-// Memory that Populate or Locked fills at once is first checked against
+// A size that Populate or Locked fills at once is first checked against
 // what this process can be given, as Alloc's is (ErrLimit); every mapping
 // counts against SetLimit. Anonymous memory comes from MAP_ANONYMOUS,
 // or from /dev/zero when o.DevZero asks for it. The segment does not own
@@ -28,7 +28,12 @@ func Map(o Options) (*Segment, error) {
 	if err != nil {
 		return nil, mapFailed(o, err, "")
 	}
-	if detail, err := reserve(o.Size, o.Flags&(Populate|Locked) != 0); err != nil {
+	if o.Flags&(Populate|Locked) != 0 {
+		if detail := beyondCapacity(o.Size); detail != "" {
+			return nil, mapFailed(o, ErrLimit, detail)
+		}
+	}
+	if detail, err := reserve(o.Size); err != nil {
 		return nil, mapFailed(o, err, detail)
 	}
 	s, err := o.mapSegment(maplen)

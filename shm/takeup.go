@@ -81,10 +81,8 @@ func readHeader(base unsafe.Pointer, maplen uintptr) (Header, string, error) {
 
 // adopt counts a segment mapped by mapShared and puts it on the live list,
 // unless that passes SetLimit's cap; then it unmaps it (fd stays open).
-// The memory is another process's, already made: the capacity is not
-// checked again.
 func adopt(s *Segment) (string, error) {
-	if detail, err := reserve(len(s.data), false); err != nil {
+	if detail, err := reserve(len(s.data)); err != nil {
 		sys.Munmap(s.base, s.maplen)
 		return detail, err
 	}
