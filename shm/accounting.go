@@ -1,6 +1,8 @@
 package shm
 
 import (
+	"fmt"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,7 +19,8 @@ type Info struct {
 }
 
 var (
-	allocated atomic.Int64 // bytes held by live segments
+	allocated atomic.Int64 // bytes held by live segments; never negative
+	limit     atomic.Int64 // SetLimit's cap; 0 for none
 	liveMu    sync.Mutex
 	liveHead  *Segment // newest first
 )
@@ -44,6 +47,33 @@ func Segments() []Info {
 	return infos
 }
 
+// SetLimit caps the bytes that live segments may hold in this process;
+// an allocation past it fails with ErrLimit (matching syscall.ENOMEM).
+// 0 removes the cap. It returns the previous cap.
+func SetLimit(n int64) int64 { return limit.Swap(max(n, 0)) }
+
+// reserve counts size (positive) bytes as allocated, unless the count
+// would pass SetLimit's cap; then it says why not. The sum is checked
+// before it is made: the count never wraps.
+func reserve(size int) (string, error) {
+	n := int64(size)
+	for {
+		cur, lim := allocated.Load(), limit.Load()
+		switch {
+		case n > math.MaxInt64-cur:
+			return fmt.Sprintf("%d bytes are in use, and %d more do not fit the count", cur, n), ErrLimit
+		case lim > 0 && cur+n > lim:
+			return fmt.Sprintf("SetLimit allows %d bytes and %d are in use", lim, cur), ErrLimit
+		}
+		if allocated.CompareAndSwap(cur, cur+n) {
+			return "", nil
+		}
+	}
+}
+
+// unreserve takes back what reserve counted for an allocation that failed.
+func unreserve(size int) { allocated.Add(-int64(size)) }
+
 // link puts a new segment, whose size reserve has counted, on the live list.
 func link(s *Segment) {
 	liveMu.Lock()
@@ -68,5 +98,5 @@ func forget(s *Segment, size int) {
 	}
 	s.prev, s.next = nil, nil
 	liveMu.Unlock()
-	allocated.Add(-int64(size))
+	unreserve(size)
 }

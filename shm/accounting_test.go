@@ -1,18 +1,25 @@
 package shm
 
 import (
+	"errors"
+	"math"
 	"math/rand/v2"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"pgregory.net/rapid"
 )
 
 // TestAllocatedExactUnderConcurrency runs 8 goroutines of 10,000
-// Alloc/Free (and Map/Free) of random sizes, checking Allocated() at every
-// quiescent point and 0 net at the end.
+// Alloc/Free (and Map/Free) of random sizes, checking at every quiescent
+// point Allocated() and that exactly the live segments are mapped, and 0
+// net at the end.
 func TestAllocatedExactUnderConcurrency(t *testing.T) {
 	base := Allocated()
+	name := uniqueName("exact")
+	sharedAnon := mappingsNamed("/dev/zero (deleted)") // Map's Shared|Anonymous segments
 	const workers, rounds, batch = 8, 10_000, 100
 	var wg sync.WaitGroup
 	for round := 0; round < rounds/batch; round++ {
@@ -26,7 +33,7 @@ func TestAllocatedExactUnderConcurrency(t *testing.T) {
 					var s *Segment
 					var err error
 					if rand.IntN(2) == 0 {
-						s, err = Alloc(size)
+						s, err = AllocWith(size, AllocOptions{Name: name})
 					} else {
 						s, err = Map(Options{Size: size, Prot: rw, Flags: Shared | Anonymous})
 					}
@@ -44,13 +51,22 @@ func TestAllocatedExactUnderConcurrency(t *testing.T) {
 		}
 		wg.Wait()
 		var want int64
+		var memfds, anons int
 		for _, list := range held {
 			for _, s := range list {
 				want += int64(s.Len())
+				if s.backing == BackingAnonymous {
+					anons++
+				} else {
+					memfds++
+				}
 			}
 		}
 		if got := Allocated() - base; got != want {
 			t.Fatalf("round %d: Allocated() is %d over the start, the live segments hold %d", round, got, want)
+		}
+		if m, a := mappingsNamed(memfdTarget(name)), mappingsNamed("/dev/zero (deleted)")-sharedAnon; m != memfds || a != anons {
+			t.Fatalf("round %d: %d memfd and %d anonymous segments are mapped, %d and %d are live", round, m, a, memfds, anons)
 		}
 		for _, list := range held {
 			for _, s := range list {
@@ -99,7 +115,8 @@ func TestConcurrentDoubleFree(t *testing.T) {
 }
 
 // TestAccountingModel checks random Alloc/Free/double-Free sequences
-// against a model of the live segments.
+// against a model of the live segments; every Free leaves its range
+// unmapped.
 func TestAccountingModel(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		base := Allocated()
@@ -127,9 +144,7 @@ func TestAccountingModel(t *testing.T) {
 					t.Skip("nothing live")
 				}
 				s := rapid.SampledFrom(keys(live)).Draw(t, "segment")
-				if err := s.Free(); err != nil {
-					t.Fatal(err)
-				}
+				freeUnmaps(t, s)
 				delete(live, s)
 				dead = append(dead, s)
 			},
@@ -203,5 +218,123 @@ func TestSegmentsLists(t *testing.T) {
 		if info.Size == 200 && info.Flags == Private|Anonymous {
 			t.Fatal("freed segment still listed")
 		}
+	}
+}
+
+// TestAccountingBoundaries runs Map and Alloc with sizes at every boundary
+// (0, 1, a page and one either side, the largest sizes that can be rounded
+// to pages and those just past, up to math.MaxInt) and a SetLimit that
+// moves, checking each call against a model: a size that does not round
+// is ErrSize; one that would take the count past the limit, or past what
+// an int64 holds, is ErrLimit, before any system call; a refused call
+// changes nothing and a granted one adds exactly its size. A goroutine
+// watching Allocated() throughout never sees it negative.
+func TestAccountingBoundaries(t *testing.T) {
+	page := pageSize
+	var boundaries []int
+	for _, n := range []int{0, 1, page, 2 * page, largestSegment, math.MaxInt - 3*page, math.MaxInt - 2*page, math.MaxInt - page, math.MaxInt} {
+		boundaries = append(boundaries, n-1, n, n+1) // MaxInt+1 wraps to MinInt: also refused
+	}
+	stop := watchAllocated()
+	defer func() {
+		if stop() {
+			t.Fatal("Allocated() went negative")
+		}
+	}()
+	defer SetLimit(SetLimit(0))
+	rapid.Check(t, func(t *rapid.T) {
+		base := Allocated()
+		SetLimit(0)
+		live := map[*Segment]int{}
+		defer func() {
+			for s := range live {
+				s.Free()
+			}
+		}()
+		var used int64 // the model's bytes over base
+		size := rapid.OneOf(rapid.SampledFrom(boundaries), rapid.IntRange(1, 4*page))
+		allocate := func(t *rapid.T, kind string, rounds func(int) bool, mk func(int) (*Segment, error)) {
+			n := size.Draw(t, "size")
+			lim := limit.Load()
+			cur := base + used
+			s, err := mk(n)
+			switch {
+			case n <= 0 || !rounds(n):
+				if !errors.Is(err, ErrSize) {
+					t.Fatalf("%s of %d bytes: %v, want ErrSize", kind, n, err)
+				}
+			case int64(n) > math.MaxInt64-cur:
+				if !errors.Is(err, ErrLimit) {
+					t.Fatalf("%s of %d bytes with %d in use: %v, want ErrLimit: the count would wrap", kind, n, cur, err)
+				}
+			case lim > 0 && cur+int64(n) > lim:
+				if !errors.Is(err, ErrLimit) {
+					t.Fatalf("%s of %d bytes with %d in use under a limit of %d: %v, want ErrLimit", kind, n, cur, lim, err)
+				}
+			}
+			if err != nil {
+				if got := Allocated(); got != cur {
+					t.Fatalf("refused %s of %d bytes moved Allocated() from %d to %d", kind, n, cur, got)
+				}
+				return
+			}
+			live[s] = n
+			used += int64(n)
+		}
+		t.Repeat(map[string]func(*rapid.T){
+			"limit": func(t *rapid.T) {
+				over := rapid.SampledFrom([]int64{-1, 0, 1, int64(page), 10 * int64(page), math.MaxInt64 - base}).Draw(t, "limit over base")
+				SetLimit(base + over)
+			},
+			"map": func(t *rapid.T) {
+				allocate(t, "Map", func(n int) bool { _, ok := roundUp(n, page); return ok }, func(n int) (*Segment, error) {
+					return Map(Options{Size: n, Prot: rw, Flags: Private | Anonymous})
+				})
+			},
+			"alloc": func(t *rapid.T) {
+				allocate(t, "Alloc", func(n int) bool { _, ok := segmentLen(n); return ok }, Alloc)
+			},
+			"free": func(t *rapid.T) {
+				if len(live) == 0 {
+					t.Skip("nothing live")
+				}
+				s := rapid.SampledFrom(keys(live)).Draw(t, "segment")
+				used -= int64(live[s])
+				delete(live, s)
+				freeUnmaps(t, s)
+			},
+			"": func(t *rapid.T) {
+				if got := Allocated() - base; got != used {
+					t.Fatalf("Allocated() over the start is %d, model says %d", got, used)
+				}
+			},
+		})
+	})
+}
+
+// watchAllocated reads Allocated() in a loop until stop is called, which
+// reports whether it was ever seen negative.
+func watchAllocated() (stop func() (negative bool)) {
+	var negative atomic.Bool
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for {
+			select {
+			case <-done:
+				return
+			default:
+				if Allocated() < 0 {
+					negative.Store(true)
+				}
+				runtime.Gosched()
+			}
+		}
+	}()
+	return func() bool {
+		close(done)
+		<-finished
+		return negative.Load()
 	}
 }

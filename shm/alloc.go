@@ -3,8 +3,6 @@ package shm
 import (
 	"fmt"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"unsafe"
 
 	"github.com/fpmshm/fpmshm/internal/sys"
@@ -33,11 +31,13 @@ type AllocOptions struct {
 // writable, that can be handed to exec'd child processes: fpm_shm_alloc.
 // On Linux it is backed by a memfd sealed against shrinking and growing, so
 // no process can truncate it under another; elsewhere by an unlinked
-// temporary file. Len is exactly size.
+// temporary file. Len is exactly size; the bytes start page-aligned.
 //
-// A size that is not positive is refused with ErrSize; one larger than the
-// machine's memory and swap, or than SetLimit allows, with ErrLimit
-// (matching syscall.ENOMEM) before anything is reserved. Errors are *Error.
+// A size that is not positive is refused with ErrSize; one larger than
+// this process can be given (the machine's memory and swap, or its memory
+// cgroup's limit when lower), or that would take the bytes in use past
+// SetLimit's cap, with ErrLimit (matching syscall.ENOMEM), before anything
+// is made. Errors are *Error.
 func Alloc(size int) (*Segment, error) { return AllocWith(size, AllocOptions{}) }
 
 // AllocWith is Alloc with options.
@@ -47,14 +47,15 @@ func AllocWith(size int, o AllocOptions) (*Segment, error) {
 		name = DefaultName
 	}
 	return newSegment("alloc", name, size, func() error { return checkName(name) },
-		func() (*Segment, string, error) { return newShared(name, size, o) })
+		func(maplen int) (*Segment, string, error) { return newShared(name, size, maplen, o) })
 }
 
 // newSegment makes a shareable segment of size bytes for op: it runs
-// check and the size checks, reserves the bytes against SetLimit, makes
-// the segment with mk (which names the step that failed), and counts,
-// lists and logs it. Failures are logged *Errors.
-func newSegment(op, name string, size int, check func() error, mk func() (*Segment, string, error)) (*Segment, error) {
+// check and the size and capacity checks, reserves the bytes against
+// SetLimit, makes the segment of maplen bytes with mk (which names the
+// step that failed), and counts, lists and logs it. Failures are logged
+// *Errors.
+func newSegment(op, name string, size int, check func() error, mk func(maplen int) (*Segment, string, error)) (*Segment, error) {
 	fail := func(err error, detail string) (*Segment, error) {
 		e := &Error{Op: op, Name: name, Size: size, Detail: detail, Err: err}
 		logError(e)
@@ -63,7 +64,8 @@ func newSegment(op, name string, size int, check func() error, mk func() (*Segme
 	if err := check(); err != nil {
 		return fail(err, "")
 	}
-	if size <= 0 || size > maxSize-HeaderSize {
+	maplen, ok := segmentLen(size)
+	if !ok {
 		return fail(ErrSize, "")
 	}
 	if detail := beyondCapacity(size); detail != "" {
@@ -72,9 +74,9 @@ func newSegment(op, name string, size int, check func() error, mk func() (*Segme
 	if detail, err := reserve(size); err != nil {
 		return fail(err, detail)
 	}
-	s, step, err := mk()
+	s, step, err := mk(maplen)
 	if err != nil {
-		allocated.Add(-int64(size))
+		unreserve(size)
 		return fail(err, step)
 	}
 	link(s)
@@ -82,59 +84,57 @@ func newSegment(op, name string, size int, check func() error, mk func() (*Segme
 	return s, nil
 }
 
-// newShared creates, maps and stamps a shareable segment; on failure it
-// undoes what it did and names the step that failed.
-func newShared(name string, size int, o AllocOptions) (*Segment, string, error) {
-	maplen := pageRound(HeaderSize + size)
-	h := newHeader(size, o.Tag)
-	if name == DefaultName && !o.NoDump {
-		if p, ok := takePooled(maplen, BackingMemfd); ok {
-			h.Generation = p.generation + 1
-			h.encode(headerBytes(p.base))
-			return sharedSegment(p.base, maplen, p.fd, BackingMemfd, h, name, o), "", nil
-		}
-	}
-	fd, backing, step, err := newBacking(name, int64(maplen))
+// newShared makes, stamps, seals and maps a shareable segment of maplen
+// bytes; on failure it undoes what it did and names the step that failed.
+//
+// One write puts the header in the segment's last bytes and so sets the
+// file's size: the segment costs the same system calls as a bare sealed
+// memfd, and the header's page is never faulted into this process. The
+// seals come after the header: a segment that others find unsealed is
+// still being made (see awaitSeals).
+func newShared(name string, size, maplen int, o AllocOptions) (*Segment, string, error) {
+	fd, backing, step, err := newBacking(name)
 	if err != nil {
 		return nil, step, err
 	}
-	base, err := sys.Mmap(0, maplen, sys.ProtRead|sys.ProtWrite, sys.MapShared, fd, 0)
-	if err != nil {
+	fail := func(step string, err error) (*Segment, string, error) {
 		sys.Close(fd)
-		return nil, "mmap", err
+		return nil, step, err
+	}
+	h := newHeader(size, o.Tag)
+	if err := writeHeader(fd, h, maplen); err != nil {
+		return fail("pwrite of the header", err)
+	}
+	if step, err := seal(fd); err != nil {
+		return fail(step, err)
+	}
+	base, err := sys.Mmap(0, uintptr(maplen), sys.ProtRead|sys.ProtWrite, sys.MapShared, fd, 0)
+	if err != nil {
+		return fail("mmap", err)
 	}
 	if o.NoDump {
-		if err := sys.Madvise(base, maplen, sys.MadvDontDump); err != nil {
-			sys.Munmap(base, maplen)
-			sys.Close(fd)
-			return nil, "madvise(MADV_DONTDUMP)", err
+		if err := sys.Madvise(base, uintptr(maplen), sys.MadvDontDump); err != nil {
+			sys.Munmap(base, uintptr(maplen))
+			return fail("madvise(MADV_DONTDUMP)", err)
 		}
 	}
-	h.encode(headerBytes(base))
-	if step, err := seal(fd); err != nil {
-		sys.Munmap(base, maplen)
-		sys.Close(fd)
-		return nil, step, err
-	}
-	return sharedSegment(base, maplen, fd, backing, h, name, o), "", nil
+	return sharedSegment(base, maplen, fd, backing, h, name), "", nil
 }
 
 // sharedSegment returns the Segment of a stamped shareable mapping.
-func sharedSegment(base unsafe.Pointer, maplen uintptr, fd int, b Backing, h Header, name string, o AllocOptions) *Segment {
+func sharedSegment(base unsafe.Pointer, maplen, fd int, b Backing, h Header, name string) *Segment {
 	return &Segment{
-		base:       base,
-		maplen:     maplen,
-		data:       unsafe.Slice((*byte)(unsafe.Add(base, HeaderSize)), h.Size),
-		size:       h.Size,
-		prot:       ProtRead | ProtWrite,
-		flags:      Shared,
-		backing:    b,
-		name:       name,
-		tag:        h.Tag,
-		generation: h.Generation,
-		noDump:     o.NoDump,
-		fd:         fd,
-		created:    h.Created,
+		base:    base,
+		maplen:  uintptr(maplen),
+		data:    unsafe.Slice((*byte)(base), h.Size),
+		size:    h.Size,
+		prot:    ProtRead | ProtWrite,
+		flags:   Shared,
+		backing: b,
+		name:    name,
+		tag:     h.Tag,
+		fd:      fd,
+		created: h.Created,
 	}
 }
 
@@ -149,38 +149,4 @@ func checkName(name string) error {
 		return fmt.Errorf("%w %q: character %q is not allowed", ErrName, name, name[i])
 	}
 	return nil
-}
-
-var limit atomic.Int64 // 0: no limit
-
-// SetLimit caps the bytes that live segments may hold in this process;
-// an allocation past it fails with ErrLimit (matching syscall.ENOMEM).
-// 0 removes the cap. It returns the previous cap.
-func SetLimit(n int64) int64 { return limit.Swap(max(n, 0)) }
-
-// reserve counts size bytes as allocated, unless that passes the limit.
-func reserve(size int) (string, error) {
-	for {
-		cur, lim := allocated.Load(), limit.Load()
-		if lim > 0 && cur+int64(size) > lim {
-			return fmt.Sprintf("SetLimit allows %d bytes and %d are in use", lim, cur), ErrLimit
-		}
-		if allocated.CompareAndSwap(cur, cur+int64(size)) {
-			return "", nil
-		}
-	}
-}
-
-// capacity is the machine's memory plus swap, 0 when unknown.
-var capacity = sync.OnceValue(func() uint64 {
-	n, _ := sys.MemoryCapacity()
-	return n
-})
-
-// beyondCapacity says why size cannot be held by this machine, or "".
-func beyondCapacity(size int) string {
-	if c := capacity(); c > 0 && uint64(size) > c {
-		return fmt.Sprintf("the machine has %d bytes of memory and swap", c)
-	}
-	return ""
 }

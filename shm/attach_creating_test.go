@@ -12,26 +12,21 @@ import (
 	"testing"
 	"time"
 
-	"github.com/fpmshm/fpmshm/internal/sys"
 	"github.com/fpmshm/fpmshm/internal/testproc"
 )
 
 func init() { testproc.Register("shm-half-made", helperHalfMade) }
 
 // helperHalfMade makes segment args[0] the way Alloc does, but stops after
-// mapping it, before the header and the seals, until it reads a line; then
-// it finishes, says "finished", and waits for its input to close.
+// creating its memfd, before the header and the seals, until it reads a
+// line; then it finishes, says "finished", and waits for its input to
+// close.
 func helperHalfMade(args []string) int {
 	const size = 4096
-	maplen := pageRound(HeaderSize + size)
-	fd, _, step, err := newBacking(args[0], int64(maplen))
+	maplen, _ := segmentLen(size)
+	fd, _, step, err := newBacking(args[0])
 	if err != nil {
 		fmt.Fprintln(os.Stderr, step, err)
-		return 1
-	}
-	base, err := sys.Mmap(0, maplen, sys.ProtRead|sys.ProtWrite, sys.MapShared, fd, 0)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	fmt.Println("ready")
@@ -39,8 +34,10 @@ func helperHalfMade(args []string) int {
 	if _, err := in.ReadString('\n'); err != nil {
 		return 0
 	}
-	h := newHeader(size, 7)
-	h.encode(headerBytes(base))
+	if err := writeHeader(fd, newHeader(size, 7), maplen); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	if step, err := seal(fd); err != nil {
 		fmt.Fprintln(os.Stderr, step, err)
 		return 1

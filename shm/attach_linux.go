@@ -112,6 +112,6 @@ func takeAttached(fd int, name string, prot Prot) (*Segment, string, error) {
 	if detail, err := adopt(s); err != nil {
 		return nil, detail, err
 	}
-	s.file = os.NewFile(uintptr(fd), "memfd:"+name) // owned, and never pooled
+	s.file = os.NewFile(uintptr(fd), "memfd:"+name) // owned by the segment
 	return s, "", nil
 }

@@ -70,7 +70,7 @@ func TestAttachPicksValidCandidate(t *testing.T) {
 		s.Bytes()[0] = byte('A' + i)
 		twins[i] = s
 	}
-	header := func(s *Segment) []byte { return headerBytes(s.base) }
+	header := func(s *Segment) []byte { return headerBytes(s.base, s.maplen) }
 	for bad := range twins {
 		header(twins[bad])[offMagic] ^= 0xff
 		a, err := Attach(os.Getpid(), name, false)

@@ -8,9 +8,10 @@ import (
 	"github.com/fpmshm/fpmshm/internal/sys"
 )
 
-// newBacking returns an unlinked temporary file of size bytes: the closest
-// thing to a memfd this platform has (no seals).
-func newBacking(name string, size int64) (fd int, b Backing, step string, err error) {
+// newBacking returns an empty unlinked temporary file: the closest thing
+// to a memfd this platform has (no seals). The caller writes the header,
+// which sizes it.
+func newBacking(name string) (fd int, b Backing, step string, err error) {
 	f, err := os.CreateTemp("", "fpmshm-"+name+"-*")
 	if err != nil {
 		return -1, "", "create temporary file", err
@@ -18,9 +19,6 @@ func newBacking(name string, size int64) (fd int, b Backing, step string, err er
 	defer f.Close()
 	if err := os.Remove(f.Name()); err != nil {
 		return -1, "", "unlink temporary file", err
-	}
-	if err := f.Truncate(size); err != nil {
-		return -1, "", "ftruncate", err
 	}
 	var dupErr error
 	if cerr := control(f, func(raw int) { fd, dupErr = sys.DupCloexec(raw) }); cerr != nil {

@@ -146,3 +146,19 @@ var errnoMeaning = map[syscall.Errno]string{
 }
 
 func quote(s string) string { return fmt.Sprintf("%q", s) }
+
+// withErrno returns sentinel, also matching the errno err carries.
+func withErrno(sentinel *kindError, err error) error {
+	return fmt.Errorf("%w (%w)", sentinel, err)
+}
+
+// because returns the errno err carries explained by text, rather than
+// with the meaning it has for a mapping (errnoMeaning); it still matches
+// the errno.
+func because(text string, err error) error {
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		return &kindError{text, errno}
+	}
+	return fmt.Errorf("%s: %w", text, err)
+}

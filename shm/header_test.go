@@ -19,6 +19,20 @@ func encodedHeader(h Header) []byte {
 	return b
 }
 
+// largestSegment is the largest size a shareable segment can have: its
+// length, in whole pages with the header, is the largest multiple of the
+// page size an int holds.
+var largestSegment = math.MaxInt - (pageSize - 1) - HeaderSize
+
+// segLen is the length of a valid segment of size bytes.
+func segLen(size int) int64 {
+	n, ok := segmentLen(size)
+	if !ok {
+		panic("no segment holds that size")
+	}
+	return int64(n)
+}
+
 // rechecked returns b with its checksum recomputed, so that only the
 // field a seed changed is wrong.
 func rechecked(b []byte) []byte {
@@ -52,7 +66,7 @@ func FuzzParseHeader(f *testing.F) {
 	f.Add(encodedHeader(valid)[:HeaderSize-1], page)
 	f.Add([]byte{}, page)
 	f.Add(make([]byte, HeaderSize), page)
-	for _, off := range []int{offMagic, offVersion, offHeaderSize, offSize, offPageSize, offCreator, offTag, offCreated, offCheck, HeaderSize - 1} {
+	for _, off := range []int{offMagic, offVersion, offHeaderSize, offSize, offPageSize, offCreator, offReserved, offTag, offCreated, offCheck, HeaderSize - 1} {
 		b := encodedHeader(valid)
 		b[off] ^= 0x10
 		f.Add(b, page)
@@ -61,7 +75,7 @@ func FuzzParseHeader(f *testing.F) {
 	f.Add(encodedHeader(valid), int64(-1))
 	f.Add(encodedHeader(valid), int64(math.MaxInt64))
 	f.Add(encodedHeader(valid), 2*page)
-	for _, size := range []int{0, -1, math.MaxInt, maxSize - HeaderSize, pageSize - HeaderSize, pageSize - HeaderSize + 1} {
+	for _, size := range []int{0, -1, math.MaxInt, math.MaxInt - HeaderSize, math.MaxInt - pageSize - HeaderSize + 1, pageSize - HeaderSize, pageSize - HeaderSize + 1} {
 		h := valid
 		h.Size = size
 		f.Add(encodedHeader(h), page)
@@ -75,6 +89,9 @@ func FuzzParseHeader(f *testing.F) {
 	f.Add(rechecked(b), page)
 	b = encodedHeader(valid)
 	binary.LittleEndian.PutUint32(b[offHeaderSize:], 4096)
+	f.Add(rechecked(b), page)
+	b = encodedHeader(valid)
+	binary.LittleEndian.PutUint64(b[offReserved:], 1) // version 1's generation
 	f.Add(rechecked(b), page)
 
 	f.Fuzz(func(t *testing.T, data []byte, realSize int64) {
@@ -98,7 +115,7 @@ func FuzzParseHeader(f *testing.F) {
 			}
 			return
 		}
-		if h.Size <= 0 || int64(pageRound(HeaderSize+h.Size)) != realSize || h.PageSize != pageSize {
+		if n, ok := segmentLen(h.Size); !ok || int64(n) != realSize || h.PageSize != pageSize {
 			t.Fatalf("accepted header %+v for a real size of %d", h, realSize)
 		}
 		if again := encodedHeader(h); !bytes.Equal(again, data[:HeaderSize]) {
@@ -111,17 +128,16 @@ func FuzzParseHeader(f *testing.F) {
 // back field by field, and that the real size is what decides.
 func TestParseHeaderRoundTrip(t *testing.T) {
 	h := newHeader(5000, 0xfeed)
-	h.Generation = 3
 	h.Created = time.Unix(0, h.Created.UnixNano())
 	b := encodedHeader(h)
-	got, err := ParseHeader(b, int64(pageRound(HeaderSize+5000)))
+	got, err := ParseHeader(b, segLen(5000))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !got.Created.Equal(h.Created) || got.Size != 5000 || got.Tag != 0xfeed || got.Generation != 3 || got.CreatorPID != h.CreatorPID || got.PageSize != pageSize {
+	if !got.Created.Equal(h.Created) || got.Size != 5000 || got.Tag != 0xfeed || got.CreatorPID != h.CreatorPID || got.PageSize != pageSize {
 		t.Fatalf("got %+v, want %+v", got, h)
 	}
-	if _, err := ParseHeader(b, int64(pageRound(HeaderSize+5000))+int64(pageSize)); !errors.Is(err, ErrHeader) {
+	if _, err := ParseHeader(b, segLen(5000)+int64(pageSize)); !errors.Is(err, ErrHeader) {
 		t.Fatalf("a file one page longer than the header says: %v, want ErrHeader", err)
 	}
 }

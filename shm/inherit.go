@@ -8,12 +8,12 @@ import (
 	"github.com/fpmshm/fpmshm/internal/sys"
 )
 
-// taken holds the names Inherited has taken up (or is taking up) in this
-// process: a descriptor is taken once, and its number may be reused after
-// the segment's Free.
-var taken struct {
+// handOver guards this process's EnvSegments and the names Inherited has
+// taken up (or is taking up): a descriptor is taken once, and its number
+// may be reused after the segment's Free.
+var handOver struct {
 	sync.Mutex
-	names map[string]bool
+	taken map[string]bool
 }
 
 // Inherited takes up the segment that the parent handed to this process
@@ -25,14 +25,20 @@ var taken struct {
 // close-on-exec and belongs to the segment: Free unmaps the segment and
 // closes it. The segment counts in Allocated like any other.
 //
+// Once it has taken the segment up, Inherited removes its entry from this
+// process's EnvSegments (the variable goes when no entry is left), so that
+// a child started later without ShareWith is not told of a descriptor it
+// does not have, or that by then names another file. Entries not taken up
+// stay, as do their descriptors, which such a child inherits.
+//
 // Errors are *Error with Op "inherit". A name this process was not handed,
 // or has already taken up, fails with ErrNotInherited; a malformed
 // EnvSegments, or a descriptor that is not the segment described, with
 // ErrHandOver (and the errno, such as EBADF, if a system call said so); a
-// corrupt header with ErrHeader. On failure nothing is mapped and the
-// descriptor is left open: it was handed over for this segment, so
-// nothing else in the process should be using it, but it is not closed
-// behind the caller's back either.
+// corrupt header with ErrHeader. On failure nothing is mapped, the entry
+// stays and the descriptor is left open: it was handed over for this
+// segment, so nothing else in the process should be using it, but it is
+// not closed behind the caller's back either.
 func Inherited(name string) (*Segment, error) {
 	fail := func(err error, size int, detail string) (*Segment, error) {
 		e := &Error{Op: "inherit", Name: name, Size: size, Detail: detail, Err: err}
@@ -42,28 +48,72 @@ func Inherited(name string) (*Segment, error) {
 	if err := checkName(name); err != nil {
 		return fail(err, 0, "")
 	}
-	value := os.Getenv(EnvSegments)
-	if value == "" {
-		return fail(ErrNotInherited, 0, EnvSegments+" is not set")
-	}
-	entries, err := parseEntries(value)
+	e, detail, err := take(name)
 	if err != nil {
-		return fail(ErrHandOver, 0, EnvSegments+": "+err.Error())
-	}
-	e, ok := findEntry(entries, name)
-	if !ok {
-		return fail(ErrNotInherited, 0, fmt.Sprintf("%s=%s", EnvSegments, value))
-	}
-	if !take(name) {
-		return fail(ErrNotInherited, e.size, fmt.Sprintf("fd %d was already taken up by an earlier Inherited", e.fd))
+		return fail(err, e.size, detail)
 	}
 	s, detail, err := inheritFD(e)
 	if err != nil {
 		untake(name)
 		return fail(err, e.size, detail)
 	}
+	forgetEntry(name)
 	logDebug("inherited shared memory", name, e.size)
 	return s, nil
+}
+
+// take finds name's entry in EnvSegments and marks name as being taken up.
+func take(name string) (handed, string, error) {
+	handOver.Lock()
+	defer handOver.Unlock()
+	if handOver.taken[name] {
+		return handed{}, "it was already taken up by an earlier Inherited", ErrNotInherited
+	}
+	value := os.Getenv(EnvSegments)
+	if value == "" {
+		return handed{}, EnvSegments + " is not set", ErrNotInherited
+	}
+	entries, err := parseEntries(value)
+	if err != nil {
+		return handed{}, EnvSegments + ": " + err.Error(), ErrHandOver
+	}
+	e, ok := findEntry(entries, name)
+	if !ok {
+		return handed{}, fmt.Sprintf("%s=%s", EnvSegments, value), ErrNotInherited
+	}
+	if handOver.taken == nil {
+		handOver.taken = map[string]bool{}
+	}
+	handOver.taken[name] = true
+	return e, "", nil
+}
+
+// untake lets name be taken up again, after a failed attempt.
+func untake(name string) {
+	handOver.Lock()
+	delete(handOver.taken, name)
+	handOver.Unlock()
+}
+
+// forgetEntry removes name's entry from this process's EnvSegments.
+func forgetEntry(name string) {
+	handOver.Lock()
+	defer handOver.Unlock()
+	entries, err := parseEntries(os.Getenv(EnvSegments))
+	if err != nil {
+		return // changed meanwhile into something this package did not write
+	}
+	var rest []handed
+	for _, e := range entries {
+		if e.name != name {
+			rest = append(rest, e)
+		}
+	}
+	if len(rest) == 0 {
+		os.Unsetenv(EnvSegments)
+	} else {
+		os.Setenv(EnvSegments, formatEntries(rest))
+	}
 }
 
 // inheritFD validates, maps and adopts the descriptor of entry e.
@@ -91,7 +141,7 @@ func inheritFD(e handed) (*Segment, string, error) {
 	if detail, err := adopt(s); err != nil {
 		return nil, detail, err
 	}
-	s.file = os.NewFile(uintptr(e.fd), "memfd:"+e.name) // owned, and never pooled: the data is shared
+	s.file = os.NewFile(uintptr(e.fd), "memfd:"+e.name) // owned by the segment
 	return s, "", nil
 }
 
@@ -102,26 +152,6 @@ func findEntry(entries []handed, name string) (handed, bool) {
 		}
 	}
 	return handed{}, false
-}
-
-// take marks name as taken up, reporting false if it already was.
-func take(name string) bool {
-	taken.Lock()
-	defer taken.Unlock()
-	if taken.names[name] {
-		return false
-	}
-	if taken.names == nil {
-		taken.names = map[string]bool{}
-	}
-	taken.names[name] = true
-	return true
-}
-
-func untake(name string) {
-	taken.Lock()
-	delete(taken.names, name)
-	taken.Unlock()
 }
 
 // memfdTarget is what /proc/<pid>/fd shows for a memfd named name.

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fpmshm/fpmshm/internal/testproc"
 )
 
 // dupOf returns a close-on-exec duplicate of the segment's descriptor,
@@ -27,7 +29,7 @@ func dupOf(t *testing.T, s *Segment) int {
 }
 
 // rawMemfd returns a memfd named name of size bytes holding header at its
-// start, sealed with seals (0 for none).
+// end, sealed with seals (0 for none).
 func rawMemfd(t *testing.T, name string, size int, header []byte, seals int) int {
 	t.Helper()
 	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
@@ -38,7 +40,7 @@ func rawMemfd(t *testing.T, name string, size int, header []byte, seals int) int
 	if err := unix.Ftruncate(fd, int64(size)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := unix.Pwrite(fd, header, 0); err != nil {
+	if _, err := unix.Pwrite(fd, header, int64(size-len(header))); err != nil {
 		t.Fatal(err)
 	}
 	if seals != 0 {
@@ -189,7 +191,7 @@ func TestInheritedForged(t *testing.T) {
 			t.Setenv(EnvSegments, env)
 		}
 		allocated, segments := Allocated(), len(Segments())
-		maps := mappingsOf(name)
+		maps := mappingsNamed(memfdTarget(name))
 		s, err := Inherited(name)
 		var e *Error
 		switch {
@@ -200,19 +202,13 @@ func TestInheritedForged(t *testing.T) {
 			t.Errorf("%s: %v, want *Error with Op inherit and the name", tc.what, err)
 		case !errors.Is(err, tc.want):
 			t.Errorf("%s: %v, want %v", tc.what, err, tc.want)
-		case Allocated() != allocated || len(Segments()) != segments || mappingsOf(name) != maps:
+		case Allocated() != allocated || len(Segments()) != segments || mappingsNamed(memfdTarget(name)) != maps:
 			t.Errorf("%s: something was mapped or counted", tc.what)
 		case tc.fd >= 0 && !fdOpen(tc.fd):
 			t.Errorf("%s: Inherited closed fd %d", tc.what, tc.fd)
 		}
 		t.Logf("%s: %v", tc.what, err)
 	}
-}
-
-// mappingsOf counts this process's mappings of memfds called name.
-func mappingsOf(name string) int {
-	maps, _ := os.ReadFile("/proc/self/maps")
-	return strings.Count(string(maps), "/memfd:"+name+" ")
 }
 
 // TestInheritedErrno checks that a descriptor that is not open also
@@ -229,30 +225,104 @@ func TestInheritedErrno(t *testing.T) {
 	}
 }
 
-// TestInheritedDefaultNameNotPooled takes up a segment named DefaultName,
-// the kind Free keeps for reuse and clears: freeing the inherited one must
-// close it instead, leaving the parent's bytes alone.
-func TestInheritedDefaultNameNotPooled(t *testing.T) {
-	s, err := Alloc(100)
+func init() {
+	testproc.Register("shm-inherit-child", helperInheritChild)
+	testproc.Register("shm-inherit-grandchild", helperInheritGrandchild)
+}
+
+// TestInheritedEntryNotPassedOn hands two segments to a child, which
+// takes up one, frees it, and starts a grandchild without ShareWith; then
+// takes up the other and starts a second grandchild. The first grandchild
+// is told only of the segment its parent did not take up, and can take
+// that one up; the second is told of none.
+func TestInheritedEntryNotPassedOn(t *testing.T) {
+	a, b := uniqueName("taken"), uniqueName("left")
+	cmd := testproc.Command(t, "shm-inherit-child", a, b)
+	for _, name := range []string{a, b} {
+		s, err := AllocWith(100, AllocOptions{Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Free()
+		if err := s.ShareWith(cmd); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := cmd.Output()
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("child: %v; printed:\n%s", err, out)
 	}
-	defer s.Free()
-	copy(s.Bytes(), "parent data")
-	fd := dupOf(t, s)
-	t.Setenv(EnvSegments, fmt.Sprintf("%s:%d:100", DefaultName, fd))
-	t.Cleanup(func() { untake(DefaultName) })
-	in, err := Inherited(DefaultName)
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("the grandchildren printed %q", lines)
+	}
+	first, second := strings.Split(lines[0], " "), strings.Split(lines[1], " ")
+	if len(first) != 4 || !strings.HasPrefix(first[0], EnvSegments+"="+b+":") || strings.Contains(first[0], a) {
+		t.Errorf("first grandchild was given %q, want only %s's entry", first[0], b)
+	}
+	if len(first) == 4 && (first[1] != a+"=ErrNotInherited" || first[2] != b+"=ok" || first[3] != EnvSegments+"=") {
+		t.Errorf("first grandchild: %q, want %s not inherited, %s taken up, and then no entry left", first[1:], a, b)
+	}
+	if len(second) != 4 || second[0] != EnvSegments+"=" || second[1] != a+"=ErrNotInherited" || second[2] != b+"=ErrNotInherited" {
+		t.Errorf("second grandchild: %q, want no entry and neither segment", second)
+	}
+}
+
+// helperInheritChild takes up segment args[0], frees it, opens a file
+// (which may get the freed descriptor's number), and runs a grandchild;
+// then takes up args[1] and runs another. The grandchildren write to its
+// standard output.
+func helperInheritChild(args []string) int {
+	grandchild := func() error {
+		cmd := testproc.Command(helperTB{}, "shm-inherit-grandchild", args...)
+		cmd.Stdout = os.Stdout
+		return cmd.Run()
+	}
+	s, err := Inherited(args[0])
 	if err != nil {
-		t.Fatal(err)
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
-	if err := in.Free(); err != nil {
-		t.Fatal(err)
+	s.Free()
+	f, err := os.Open(os.DevNull)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
-	if fdOpen(fd) {
-		t.Fatal("the inherited descriptor was kept (pooled) instead of closed")
+	defer f.Close()
+	if err := grandchild(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
-	if _, err := ParseHeader(headerBytes(s.base), int64(s.maplen)); err != nil || !bytes.HasPrefix(s.Bytes(), []byte("parent data")) {
-		t.Fatalf("the child's Free cleared the parent's segment: header %v, data %q", err, s.Bytes()[:11])
+	if _, err := Inherited(args[1]); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
 	}
+	if err := grandchild(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+// helperInheritGrandchild prints the EnvSegments it was given, then tries
+// to take up each segment named in args, printing "name=ok" or
+// "name=ErrNotInherited" (or the error), then EnvSegments again.
+func helperInheritGrandchild(args []string) int {
+	out := []string{EnvSegments + "=" + os.Getenv(EnvSegments)}
+	for _, name := range args {
+		s, err := Inherited(name)
+		switch {
+		case err == nil:
+			out = append(out, name+"=ok")
+			s.Free()
+		case errors.Is(err, ErrNotInherited):
+			out = append(out, name+"=ErrNotInherited")
+		default:
+			out = append(out, name+"="+strings.ReplaceAll(err.Error(), " ", "_"))
+		}
+	}
+	out = append(out, EnvSegments+"="+os.Getenv(EnvSegments))
+	fmt.Println(strings.Join(out, " "))
+	return 0
 }

@@ -1,7 +1,6 @@
 package shm
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -17,7 +16,6 @@ import (
 
 func init() {
 	testproc.Register("memlock", helperMemlock)
-	testproc.Register("absurd", helperAbsurd)
 }
 
 const lowMemlock = 64 << 10
@@ -102,73 +100,4 @@ func runUnprivileged(t *testing.T, helper string) string {
 		t.Fatalf("child: %v; printed %q", err, out)
 	}
 	return string(out)
-}
-
-// helperAbsurd asks for 1<<62 bytes both ways and prints the errors'
-// errnos and its memory figures before and after.
-func helperAbsurd([]string) int {
-	before := memoryFigures()
-	_, errAlloc := Alloc(1 << 62)
-	_, errMap := Map(Options{Size: 1 << 62, Prot: rw, Flags: Shared | Anonymous})
-	after := memoryFigures()
-	var a, m syscall.Errno
-	errors.As(errAlloc, &a)
-	errors.As(errMap, &m)
-	fmt.Printf("%d %d %d\n", int(a), int(m), Allocated())
-	for k, v := range before {
-		fmt.Printf("%s %d %d\n", k, v, after[k])
-	}
-	return 0
-}
-
-// TestAbsurdSizeReservesNothing asks, in a child, for 1<<62 bytes through
-// Alloc and Map: both fail with ENOMEM, and neither the child's address
-// space, its resident memory nor the machine's shared memory grows.
-func TestAbsurdSizeReservesNothing(t *testing.T) {
-	out, err := testproc.Command(t, "absurd").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	var a, m, alloc int
-	fmt.Sscan(lines[0], &a, &m, &alloc)
-	if syscall.Errno(a) != syscall.ENOMEM || syscall.Errno(m) != syscall.ENOMEM || alloc != 0 {
-		t.Fatalf("Alloc errno %v, Map errno %v, Allocated %d; want ENOMEM, ENOMEM, 0", syscall.Errno(a), syscall.Errno(m), alloc)
-	}
-	limits := map[string]int64{"VmSize": 1 << 20, "VmRSS": 1 << 20, "Shmem": 16 << 20}
-	for _, line := range lines[1:] {
-		var name string
-		var before, after int64
-		fmt.Sscan(line, &name, &before, &after)
-		if after-before > limits[name] {
-			t.Errorf("%s grew from %d to %d bytes", name, before, after)
-		}
-		delete(limits, name)
-	}
-	if len(limits) > 0 {
-		t.Fatalf("child did not report %v", limits)
-	}
-}
-
-// memoryFigures reads VmSize and VmRSS of this process and the machine's
-// Shmem, in bytes.
-func memoryFigures() map[string]int64 {
-	figures := map[string]int64{}
-	for file, keys := range map[string][]string{"/proc/self/status": {"VmSize", "VmRSS"}, "/proc/meminfo": {"Shmem"}} {
-		f, err := os.Open(file)
-		if err != nil {
-			continue
-		}
-		sc := bufio.NewScanner(f)
-		for sc.Scan() {
-			for _, k := range keys {
-				if rest, ok := strings.CutPrefix(sc.Text(), k+":"); ok {
-					kb, _ := strconv.ParseInt(strings.Fields(rest)[0], 10, 64)
-					figures[k] = kb << 10
-				}
-			}
-		}
-		f.Close()
-	}
-	return figures
 }

@@ -11,36 +11,34 @@ import (
 	"github.com/fpmshm/fpmshm/internal/sys"
 )
 
-var pageSize = os.Getpagesize()
-
-// pageRound rounds n up to whole pages; the caller has checked n <= maxSize.
-func pageRound(n int) uintptr {
-	p := uintptr(pageSize)
-	return (uintptr(n) + p - 1) &^ (p - 1)
-}
-
-// maxSize is the largest size whose page rounding cannot overflow.
-var maxSize = math.MaxInt - 2*pageSize
-
 // Map maps memory as described by o: mmap with its whole parameter table.
 // It checks o before any system call; refused input returns an *Error
 // matching syscall.EINVAL and a sentinel (ErrSize, ErrFlags, ErrOffset,
 // ErrFixedAddr, ErrFile). Failures of the system calls return an *Error
-// wrapping the errno (EBADF, EACCES, EINVAL, EAGAIN, ENOMEM, EEXIST, ...).
+// wrapping the errno (EBADF, EACCES, EINVAL, EAGAIN, ENOMEM, EEXIST, ...),
+// as the kernel gave it.
 //
-// Anonymous mappings fall back to /dev/zero when the kernel refuses
-// MAP_ANONYMOUS. The segment does not own o.File: the caller closes it,
-// which the mapping survives.
+// A size that Populate or Locked fills at once is first checked against
+// what this process can be given, as Alloc's is (ErrLimit); every mapping
+// counts against SetLimit. Anonymous memory comes from MAP_ANONYMOUS,
+// or from /dev/zero when o.DevZero asks for it. The segment does not own
+// o.File: the caller closes it, which the mapping survives.
 func Map(o Options) (*Segment, error) {
-	if err := o.check(); err != nil {
+	maplen, err := o.check()
+	if err != nil {
 		return nil, mapFailed(o, err, "")
+	}
+	if o.Flags&(Populate|Locked) != 0 {
+		if detail := beyondCapacity(o.Size); detail != "" {
+			return nil, mapFailed(o, ErrLimit, detail)
+		}
 	}
 	if detail, err := reserve(o.Size); err != nil {
 		return nil, mapFailed(o, err, detail)
 	}
-	s, err := o.mapSegment()
+	s, err := o.mapSegment(maplen)
 	if err != nil {
-		allocated.Add(-int64(o.Size))
+		unreserve(o.Size)
 		return nil, err
 	}
 	link(s)
@@ -48,18 +46,8 @@ func Map(o Options) (*Segment, error) {
 	return s, nil
 }
 
-// mapSegment makes the mapping and its Segment, reusing a pooled one
-// where o asks for plain shared anonymous memory.
-func (o *Options) mapSegment() (*Segment, error) {
-	maplen := pageRound(o.Size)
-	if o.plain() {
-		if p, ok := takePooled(maplen, BackingAnonymous); ok {
-			return o.segment(p.base, maplen, BackingAnonymous), nil
-		}
-	}
-	if o.Flags&HugePages != 0 {
-		maplen = hugeRound(o.Size)
-	}
+// mapSegment makes the mapping of maplen bytes and its Segment.
+func (o *Options) mapSegment(maplen uintptr) (*Segment, error) {
 	base, backing, err := o.mmap(maplen)
 	if err != nil {
 		return nil, err
@@ -70,17 +58,6 @@ func (o *Options) mapSegment() (*Segment, error) {
 			return nil, mapFailed(*o, err, "mlock")
 		}
 	}
-	return o.segment(base, maplen, backing), nil
-}
-
-// plain reports whether o asks for what the pool keeps: read-write shared
-// anonymous memory and nothing more.
-func (o *Options) plain() bool {
-	return o.Flags == Shared|Anonymous && o.Prot == ProtRead|ProtWrite && !o.DevZero
-}
-
-// segment returns the Segment of Map's mapping at base.
-func (o *Options) segment(base unsafe.Pointer, maplen uintptr, backing Backing) *Segment {
 	return &Segment{
 		base:    base,
 		maplen:  maplen,
@@ -91,10 +68,15 @@ func (o *Options) segment(base unsafe.Pointer, maplen uintptr, backing Backing) 
 		backing: backing,
 		fd:      -1,
 		created: now(),
-	}
+	}, nil
 }
 
-// mmap makes the mapping o describes, falling back to /dev/zero.
+// mmap makes the mapping o describes: of o.File, of /dev/zero, or of
+// anonymous memory. /dev/zero is the seed's way where MAP_ANONYMOUS does
+// not exist (sys.MapAnon is 0 there; every platform fpmshm builds for has
+// it), and otherwise only taken when asked for: a refused anonymous
+// mapping is never tried again through /dev/zero, which would hide the
+// kernel's answer and change the backing behind the caller's back.
 func (o *Options) mmap(maplen uintptr) (unsafe.Pointer, Backing, error) {
 	flags := o.mmapFlags()
 	switch {
@@ -111,23 +93,23 @@ func (o *Options) mmap(maplen uintptr) (unsafe.Pointer, Backing, error) {
 			return nil, "", mapFailed(*o, err, "mmap")
 		}
 		return base, BackingFile, nil
-	case !o.DevZero:
-		base, err := o.mmapAt(maplen, flags|sys.MapAnon, -1)
-		if err == nil {
-			return base, BackingAnonymous, nil
+	case o.DevZero || sys.MapAnon == 0:
+		base, err := o.mmapDevZero(maplen, flags)
+		if err != nil {
+			return nil, "", mapFailed(*o, err, "mmap of /dev/zero")
 		}
-		if !errors.Is(err, syscall.EINVAL) && !errors.Is(err, syscall.ENODEV) {
+		return base, BackingDevZero, nil
+	default:
+		base, err := o.mmapAt(maplen, flags|sys.MapAnon, -1)
+		if err != nil {
 			return nil, "", mapFailed(*o, err, "mmap")
 		}
+		return base, BackingAnonymous, nil
 	}
-	base, err := o.mmapDevZero(maplen, flags)
-	if err != nil {
-		return nil, "", mapFailed(*o, err, "mmap of /dev/zero")
-	}
-	return base, BackingDevZero, nil
 }
 
-// mmapDevZero maps /dev/zero, the seed's fallback for anonymous memory.
+// mmapDevZero maps /dev/zero, the seed's anonymous memory where
+// MAP_ANONYMOUS is missing.
 func (o *Options) mmapDevZero(maplen uintptr, flags int) (unsafe.Pointer, error) {
 	f, err := os.OpenFile("/dev/zero", os.O_RDWR, 0)
 	if err != nil {
@@ -143,11 +125,7 @@ func (o *Options) mmapDevZero(maplen uintptr, flags int) (unsafe.Pointer, error)
 // a kernel that took MAP_FIXED_NOREPLACE as a mere hint placed it
 // elsewhere, which counts as the range being occupied.
 func (o *Options) mmapAt(maplen uintptr, flags, fd int) (unsafe.Pointer, error) {
-	mmap := sys.MmapQuick
-	if o.Flags&(Populate|Locked|HugePages) != 0 {
-		mmap = sys.Mmap // these fault pages in, which can take long
-	}
-	base, err := mmap(o.Addr, maplen, int(o.Prot), flags, fd, o.Offset)
+	base, err := sys.Mmap(o.Addr, maplen, int(o.Prot), flags, fd, o.Offset)
 	if err != nil {
 		return nil, err
 	}
@@ -182,27 +160,45 @@ func (o *Options) mmapFlags() int {
 }
 
 // check refuses, before any system call, what mmap could only refuse later
-// or not at all.
-func (o *Options) check() error {
+// or not at all, and returns the length to map: Size in whole pages (huge
+// pages for HugePages). Every sum is checked: a size, offset or address
+// whose end does not fit is refused, never wrapped.
+func (o *Options) check() (uintptr, error) {
 	switch {
-	case o.Size <= 0 || o.Size > maxSize:
-		return ErrSize
+	case o.Size <= 0:
+		return 0, ErrSize
 	case o.Prot&^(ProtRead|ProtWrite|ProtExec) != 0:
-		return ErrFlags
+		return 0, ErrFlags
 	case o.Flags&^(flagLimit-1) != 0:
-		return ErrFlags
+		return 0, ErrFlags
 	case (o.Flags&Shared != 0) == (o.Flags&Private != 0):
-		return ErrFlags
+		return 0, ErrFlags
 	case o.File != nil && (o.Flags&Anonymous != 0 || o.DevZero):
-		return ErrFlags
+		return 0, ErrFlags
 	case o.File == nil && o.Flags&Anonymous == 0 && !o.DevZero:
-		return ErrFile
+		return 0, ErrFile
 	case o.Offset < 0 || o.Offset%int64(pageSize) != 0 || (o.File == nil && o.Offset != 0):
-		return ErrOffset
+		return 0, ErrOffset
 	case (o.Flags&Fixed != 0) != (o.Addr != 0) || o.Addr%uintptr(pageSize) != 0:
-		return ErrFixedAddr
+		return 0, ErrFixedAddr
 	}
-	return unsupportedFlags(o.Flags)
+	if err := unsupportedFlags(o.Flags); err != nil {
+		return 0, err
+	}
+	unit := pageSize
+	if o.Flags&HugePages != 0 {
+		unit = hugePageSize()
+	}
+	n, ok := roundUp(o.Size, unit)
+	switch {
+	case !ok:
+		return 0, ErrSize
+	case o.Offset > math.MaxInt64-int64(n):
+		return 0, ErrOffset
+	case o.Addr > ^uintptr(0)-uintptr(n):
+		return 0, ErrFixedAddr
+	}
+	return uintptr(n), nil
 }
 
 // mapFailed builds Map's error for o and logs it, as the seed logs

@@ -11,12 +11,6 @@ import (
 // unsupportedFlags returns nil: Linux has every flag.
 func unsupportedFlags(Flag) error { return nil }
 
-// hugeRound rounds n up to whole huge pages.
-func hugeRound(n int) uintptr {
-	h := uintptr(hugePageSize())
-	return (uintptr(n) + h - 1) &^ (h - 1)
-}
-
 // hugePageSize returns the default huge page size from /proc/meminfo
 // (2 MiB when it cannot be read).
 var hugePageSize = sync.OnceValue(func() int {

@@ -10,5 +10,5 @@ func unsupportedFlags(f Flag) error {
 	return nil
 }
 
-// hugeRound is pageRound: huge pages are refused before it matters.
-func hugeRound(n int) uintptr { return pageRound(n) }
+// hugePageSize is the page size: huge pages are refused before it matters.
+func hugePageSize() int { return pageSize }

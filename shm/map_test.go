@@ -7,8 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"syscall"
 	"testing"
+	"unsafe"
 )
 
 // badInput is one call that must fail with want, changing nothing.
@@ -39,6 +41,9 @@ func allocWith(size int, o AllocOptions) func(*testing.T) error {
 }
 
 var rw = ProtRead | ProtWrite
+
+// absurdSize is more memory than any machine has, on 64-bit platforms.
+const absurdSize = 1 << (strconv.IntSize - 2)
 
 // TestBadInput runs every refused input the seed's tables describe, plus
 // the package's own checks, and asserts the exact errno or sentinel and
@@ -84,15 +89,16 @@ func TestBadInput(t *testing.T) {
 		{"map addr without fixed", mapWith(Options{Size: 4096, Prot: rw, Flags: Shared | Anonymous, Addr: occupiedAddr}), []error{ErrFixedAddr, syscall.EINVAL}},
 		{"map fixed unaligned addr", mapWith(Options{Size: 4096, Prot: rw, Flags: Shared | Anonymous | Fixed, Addr: occupiedAddr + 1}), []error{ErrFixedAddr, syscall.EINVAL}},
 		{"map fixed on an occupied range", mapWith(Options{Size: 4096, Prot: rw, Flags: Shared | Anonymous | Fixed, Addr: occupiedAddr}), []error{syscall.EEXIST}},
+		{"map fixed on the Go heap", mapWith(Options{Size: pageSize, Prot: rw, Flags: Shared | Anonymous | Fixed, Addr: goHeapPage()}), []error{syscall.EEXIST}},
+		{"map fixed where the end wraps", mapWith(Options{Size: 2 * pageSize, Prot: rw, Flags: Shared | Anonymous | Fixed, Addr: ^uintptr(0) &^ uintptr(pageSize-1)}), []error{ErrFixedAddr, syscall.EINVAL}},
+		{"map offset whose end overflows", mapWith(Options{Size: 2 * pageSize, Prot: ProtRead, Flags: Shared, File: readOnly, Offset: math.MaxInt64 &^ int64(pageSize-1)}), []error{ErrOffset, syscall.EINVAL}},
 		{"map descriptor that is not open", mapWith(Options{Size: 4096, Prot: ProtRead, Flags: Shared, File: badFD}), []error{syscall.EBADF}},
 		{"map read-only file shared writable", mapWith(Options{Size: 4096, Prot: rw, Flags: Shared, File: readOnly}), []error{syscall.EACCES}},
 		{"map write-only file private", mapWith(Options{Size: 4096, Prot: ProtRead, Flags: Private, File: writeOnly}), []error{syscall.EACCES}},
 		{"map file that cannot be mapped", mapWith(Options{Size: 4096, Prot: ProtRead, Flags: Private, File: procFile}), []error{syscall.ENODEV}},
-		{"map absurd size", mapWith(Options{Size: 1 << 62, Prot: rw, Flags: Shared | Anonymous}), []error{syscall.ENOMEM}},
 		{"map huge pages none reserved", hugePagesCase(t), []error{syscall.ENOMEM}},
 		{"alloc size 0", allocWith(0, AllocOptions{}), []error{ErrSize, syscall.EINVAL}},
 		{"alloc negative size", allocWith(-5, AllocOptions{}), []error{ErrSize, syscall.EINVAL}},
-		{"alloc absurd size", allocWith(1<<62, AllocOptions{}), []error{ErrLimit, syscall.ENOMEM}},
 		{"alloc name with slash", allocWith(64, AllocOptions{Name: "a/b"}), []error{ErrName, syscall.EINVAL}},
 		{"alloc name dot-dot", allocWith(64, AllocOptions{Name: ".."}), []error{ErrName, syscall.EINVAL}},
 		{"alloc name too long", allocWith(64, AllocOptions{Name: string(bytes.Repeat([]byte("n"), maxNameLen+1))}), []error{ErrName, syscall.EINVAL}},
@@ -106,6 +112,12 @@ func TestBadInput(t *testing.T) {
 		{"lock after free", func(*testing.T) error { return freed.Lock() }, []error{ErrFreed}},
 		{"protect unknown bits", func(*testing.T) error { return occupied.Protect(1 << 4) }, []error{ErrFlags, syscall.EINVAL}},
 		{"advise unknown", func(*testing.T) error { return occupied.Advise(99) }, []error{ErrFlags, syscall.EINVAL}},
+	}
+	if strconv.IntSize == 64 { // on 32-bit platforms, every int-sized mapping may succeed
+		cases = append(cases,
+			badInput{"map absurd size", mapWith(Options{Size: absurdSize, Prot: rw, Flags: Shared | Anonymous}), []error{syscall.ENOMEM}},
+			badInput{"alloc absurd size", allocWith(absurdSize, AllocOptions{}), []error{ErrLimit, syscall.ENOMEM}},
+		)
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -151,7 +163,7 @@ func TestErrorText(t *testing.T) {
 }
 
 // TestZeroFill checks that new memory reads as zeros, for every backing,
-// including a pooled segment reused after being written.
+// also where a segment just written and freed was.
 func TestZeroFill(t *testing.T) {
 	for _, o := range []Options{
 		{Size: 3 * pageSize, Prot: rw, Flags: Shared | Anonymous},
@@ -165,7 +177,7 @@ func TestZeroFill(t *testing.T) {
 		checkZero(t, s)
 		s.Free()
 	}
-	for range 3 { // the second and third round reuse pooled segments
+	for range 3 {
 		s, err := Alloc(3*pageSize + 10)
 		if err != nil {
 			t.Fatal(err)
@@ -281,7 +293,8 @@ func writeFaults(b []byte) (faulted bool) {
 	return false
 }
 
-// TestFixedMapsAtAddr checks Fixed maps exactly at a free address.
+// TestFixedMapsAtAddr checks Fixed maps exactly at a free address: one
+// that a segment held until its Free.
 func TestFixedMapsAtAddr(t *testing.T) {
 	probe, err := Map(Options{Size: 4 * pageSize, Prot: rw, Flags: Shared | Anonymous})
 	if err != nil {
@@ -377,3 +390,14 @@ func hugePagesCase(t *testing.T) func(*testing.T) error {
 }
 
 func addrOf(s *Segment) uintptr { return uintptr(s.base) }
+
+// goHeap is a Go allocation of a few pages, kept alive.
+var goHeap = make([]byte, 4*os.Getpagesize())
+
+// goHeapPage returns the address of a whole page inside goHeap: memory
+// the Go runtime owns. Under -race, a mapping placed there would trip
+// checkptr (golang/go#70721); Fixed never replaces it.
+func goHeapPage() uintptr {
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(goHeap)))
+	return (p + uintptr(pageSize) - 1) &^ uintptr(pageSize-1)
+}

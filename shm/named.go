@@ -43,36 +43,35 @@ func Create(name string, size int) (*Segment, error) {
 	var path string
 	return newSegment("create", name, size,
 		func() (err error) { path, err = namedPath(name); return err },
-		func() (*Segment, string, error) { return createNamed(path, name, size) })
+		func(maplen int) (*Segment, string, error) { return createNamed(path, name, size, maplen) })
 }
 
-// createNamed creates, reserves, maps and stamps the file path; on failure
-// it removes the file and names the step that failed.
-func createNamed(path, name string, size int) (*Segment, string, error) {
+// createNamed creates the file path of maplen bytes, reserves its pages,
+// stamps and maps it; on failure it removes the file and names the step
+// that failed.
+func createNamed(path, name string, size, maplen int) (*Segment, string, error) {
 	fd, err := sys.Open(path, sys.ORdwr|sys.OCreate|sys.OExcl|sys.ONoFollow, 0o600)
 	if err != nil {
 		return nil, "open " + path, because("cannot create the file", err)
 	}
 	defer sys.Close(fd)
-	maplen := pageRound(HeaderSize + size)
-	step := "ftruncate"
-	if err = sys.Ftruncate(fd, int64(maplen)); err == nil {
-		step = fmt.Sprintf("fallocate of %d bytes: is %s full?", maplen, namedDir)
-		err = sys.Fallocate(fd, 0, int64(maplen))
+	h := newHeader(size, 0)
+	step := fmt.Sprintf("fallocate of %d bytes: is %s full?", maplen, namedDir)
+	err = sys.Fallocate(fd, 0, int64(maplen)) // sets the size too
+	if err == nil {
+		step = "pwrite of the header"
+		err = writeHeader(fd, h, maplen)
 	}
 	var base unsafe.Pointer
 	if err == nil {
 		step = "mmap"
-		base, err = sys.Mmap(0, maplen, sys.ProtRead|sys.ProtWrite, sys.MapShared, fd, 0)
+		base, err = sys.Mmap(0, uintptr(maplen), sys.ProtRead|sys.ProtWrite, sys.MapShared, fd, 0)
 	}
 	if err != nil {
 		sys.Unlink(path)
 		return nil, step + " of " + path, err
 	}
-	h := newHeader(size, 0)
-	h.encode(headerBytes(base))
-	s := sharedSegment(base, maplen, -1, BackingNamed, h, name, AllocOptions{})
-	return s, "", nil
+	return sharedSegment(base, maplen, -1, BackingNamed, h, name), "", nil
 }
 
 // Open maps the named segment name that Create made, readable and

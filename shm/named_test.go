@@ -39,8 +39,8 @@ func TestNamedCreateOpenUnlink(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fi.Mode() != 0o600 || fi.Size() != int64(pageRound(HeaderSize+10000)) {
-		t.Fatalf("%s: mode %v, %d bytes; want -rw------- and %d", path, fi.Mode(), fi.Size(), pageRound(HeaderSize+10000))
+	if fi.Mode() != 0o600 || fi.Size() != segLen(10000) {
+		t.Fatalf("%s: mode %v, %d bytes; want -rw------- and %d", path, fi.Mode(), fi.Size(), segLen(10000))
 	}
 	if blocks := fi.Sys().(*syscall.Stat_t).Blocks * 512; blocks < fi.Size() {
 		t.Fatalf("%s: %d bytes reserved of %d: fallocate was not done", path, blocks, fi.Size())

@@ -46,7 +46,6 @@ func (s *Segment) Protect(p Prot) error {
 		return s.fail("protect", err, "mprotect to "+p.String())
 	}
 	s.prot = p
-	s.altered.Store(true)
 	return nil
 }
 
@@ -86,7 +85,6 @@ func (s *Segment) memOp(op string, call func() error) error {
 	if err := s.liveLocked(op); err != nil {
 		return err
 	}
-	s.altered.Store(true)
 	if err := call(); err != nil {
 		detail := ""
 		if op == "lock" {

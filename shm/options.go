@@ -72,8 +72,10 @@ type Options struct {
 	Offset int64    // with File: where the mapping starts, a multiple of the page size
 
 	// DevZero maps /dev/zero instead of asking for MAP_ANONYMOUS: the
-	// fallback for systems without anonymous mappings. Map uses it on its
-	// own when the kernel refuses MAP_ANONYMOUS; set it to force it.
+	// seed's anonymous memory on systems without MAP_ANONYMOUS. Map takes
+	// /dev/zero only when asked to, or where MAP_ANONYMOUS does not exist;
+	// an anonymous mapping the kernel refuses is reported as refused,
+	// never tried again through /dev/zero.
 	DevZero bool
 }
 
@@ -83,7 +85,7 @@ type Backing string
 // The backings a segment can have.
 const (
 	BackingAnonymous Backing = "anonymous" // MAP_ANONYMOUS
-	BackingDevZero   Backing = "devzero"   // /dev/zero, the fallback for MAP_ANONYMOUS
+	BackingDevZero   Backing = "devzero"   // /dev/zero (Options.DevZero)
 	BackingFile      Backing = "file"      // a caller's file
 	BackingMemfd     Backing = "memfd"     // a sealed memfd (Alloc on Linux)
 	BackingTempFile  Backing = "tempfile"  // an unlinked temporary file (Alloc elsewhere)

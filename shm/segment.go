@@ -3,7 +3,6 @@ package shm
 import (
 	"os"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -12,30 +11,34 @@ import (
 
 // Segment is one mapping of shared (or private) memory. Its methods are safe
 // for concurrent use; after Free, Bytes returns nil and every other method
-// returns an error matching ErrFreed. A slice obtained from Bytes must not
-// be used after Free: the memory behind it is gone.
+// returns an error matching ErrFreed.
+//
+// Free unmaps the memory, so a slice from Bytes or a pointer from View
+// must not be used after it: what that does is undefined, as after
+// munmap. While nothing else is mapped at the address, any access faults
+// (SIGSEGV, which kills the process outside Guard); once the kernel has
+// given the address to a new mapping, another segment or the Go runtime's
+// own memory, the access reads or writes that mapping instead.
 type Segment struct {
-	mu         sync.RWMutex   // held exclusively by Free, shared by the others
-	base       unsafe.Pointer // start of the mapping; nil once freed
-	maplen     uintptr        // length of the mapping, whole pages
-	data       []byte         // the caller's bytes within the mapping
-	size       int            // len(data) while live, kept after Free for errors
-	prot       Prot
-	flags      Flag
-	backing    Backing
-	name       string
-	tag        uint64
-	generation uint64 // the header's, for shareable segments
-	noDump     bool
-	altered    atomic.Bool // Protect, Lock or Advise changed the mapping: never pooled
-	fd         int         // the backing descriptor this segment owns, or -1
-	file       *os.File    // fd wrapped for hand-over, once asked for
-	created    time.Time
+	mu      sync.RWMutex   // held exclusively by Free, shared by the others
+	base    unsafe.Pointer // start of the mapping; nil once freed
+	maplen  uintptr        // length of the mapping, whole pages
+	data    []byte         // the caller's bytes within the mapping
+	size    int            // len(data) while live, kept after Free for errors
+	prot    Prot
+	flags   Flag
+	backing Backing
+	name    string
+	tag     uint64
+	fd      int      // the backing descriptor this segment owns, or -1
+	file    *os.File // fd wrapped for hand-over, once asked for
+	created time.Time
 
 	prev, next *Segment // the live list, under liveMu
 }
 
-// Bytes returns the segment's memory: Len bytes, or nil after Free.
+// Bytes returns the segment's memory: Len bytes, or nil after Free (see
+// Segment for what the slice is once the segment is freed).
 func (s *Segment) Bytes() []byte {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -71,24 +74,23 @@ func (s *Segment) Info() Info {
 	}
 }
 
-// Free unmaps the segment and releases its backing: fpm_shm_free, with the
-// size taken from the segment itself. A second Free returns an error
-// matching ErrFreed and changes nothing.
+// Free unmaps the segment and closes the descriptor it owns, if any:
+// fpm_shm_free, with the size taken from the segment itself. The memory
+// goes back to the system when no process maps it or holds its descriptor
+// any more. A second Free returns an error matching ErrFreed and changes
+// nothing.
 func (s *Segment) Free() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.base == nil {
 		return s.fail("free", ErrFreed, "")
 	}
-	var err error
-	if !s.recycleLocked() {
-		if err := sys.MunmapQuick(s.base, s.maplen); err != nil {
-			return s.fail("free", err, "munmap")
-		}
-		err = s.closeFD()
+	if err := sys.Munmap(s.base, s.maplen); err != nil {
+		return s.fail("free", err, "munmap")
 	}
+	err := s.closeFD()
 	size := s.size
-	s.base, s.data, s.fd = nil, nil, -1
+	s.base, s.data = nil, nil
 	forget(s, size)
 	logDebug("freed shared memory", s.name, size)
 	if err != nil {

@@ -2,6 +2,7 @@ package shm
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"strconv"
@@ -29,7 +30,7 @@ const maxFD = 1 << 30
 // A segment can be shared with any number of commands, and a command can
 // carry several segments of different names. The segment must stay live
 // until cmd.Start has returned; after that, Free in the parent does not
-// affect the child. A segment that was shared is never reused by Alloc.
+// affect the child.
 //
 // Only Alloc's and Inherited's segments can be shared (ErrNotShareable).
 // Two segments of one name on one command, or an EnvSegments already in
@@ -154,9 +155,9 @@ func parseEntry(entry string) (handed, error) {
 	if !ok || fd < 3 {
 		return handed{}, fmt.Errorf("fd %q is not a decimal number from 3 to %d", f[1], maxFD)
 	}
-	size, ok := parseDecimal(f[2], maxSize-HeaderSize)
-	if !ok || size <= 0 {
-		return handed{}, fmt.Errorf("size %q is not a decimal number from 1 to %d", f[2], maxSize-HeaderSize)
+	size, ok := parseDecimal(f[2], math.MaxInt)
+	if _, fits := segmentLen(size); !ok || !fits {
+		return handed{}, fmt.Errorf("size %q is not a decimal number of bytes that a segment can hold", f[2])
 	}
 	return handed{f[0], fd, size}, nil
 }

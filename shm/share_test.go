@@ -5,6 +5,7 @@ package shm
 import (
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -28,14 +30,6 @@ func init() {
 	testproc.Register("shm3-resize", helperResize)
 	testproc.Register("shm3-free-fd", helperFreeFD)
 }
-
-// uniqueName returns a segment name no other test of this process uses:
-// Inherited takes each name once per process.
-func uniqueName(prefix string) string {
-	return fmt.Sprintf("%s-%d-%d", prefix, os.Getpid(), nameSeq.Add(1))
-}
-
-var nameSeq atomic.Int64
 
 // word returns the 8-byte word at off in b, which must be 8-byte aligned.
 func word(b []byte, off int) *atomic.Uint64 {
@@ -184,10 +178,9 @@ func TestShareWithRefuses(t *testing.T) {
 
 // TestShareWithManyCommandsOneFile checks that a segment shared with
 // several commands passes the same descriptor to each, and that Free
-// closes it instead of keeping the segment for reuse: the data is
-// someone else's now.
+// closes it.
 func TestShareWithManyCommandsOneFile(t *testing.T) {
-	s, err := Alloc(4096) // DefaultName: the kind Free would pool
+	s, err := Alloc(4096)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,14 +198,15 @@ func TestShareWithManyCommandsOneFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c1.ExtraFiles[0].Fd() != ^uintptr(0) {
-		t.Fatal("Free kept the descriptor of a shared segment open (pooled?)")
+		t.Fatal("Free kept the descriptor of a shared segment open")
 	}
 }
 
 func TestParseEntries(t *testing.T) {
 	good := map[string][]handed{
-		"a:3:1":                   {{"a", 3, 1}},
-		"seg.1_x-y:17:4096,b:4:9": {{"seg.1_x-y", 17, 4096}, {"b", 4, 9}},
+		"a:3:1":                                 {{"a", 3, 1}},
+		"seg.1_x-y:17:4096,b:4:9":               {{"seg.1_x-y", 17, 4096}, {"b", 4, 9}},
+		fmt.Sprintf("big:3:%d", largestSegment): {{"big", 3, largestSegment}},
 	}
 	for in, want := range good {
 		got, err := parseEntries(in)
@@ -227,7 +221,7 @@ func TestParseEntries(t *testing.T) {
 		"", ",", "a", "a:3", "a:3:1:1", "a:3:1,", ",a:3:1", ":3:1", "a::1", "a:3:",
 		"a:2:1", "a:0:1", "a:-3:1", "a:+3:1", "a:03:1", "a: 3:1", "a:3:0", "a:3:-1", "a:3:+1",
 		"a:3:01", "a:3:1e3", "a:3:0x10", "a:3:99999999999999999999", "a:9999999999:1",
-		fmt.Sprintf("a:3:%d", maxSize), "a/b:3:1", "..:3:1", "a b:3:1", "a:3:1,a:4:1", "a:3:1,b:3:1",
+		fmt.Sprintf("a:3:%d", largestSegment+1), fmt.Sprintf("a:3:%d", math.MaxInt), "a/b:3:1", "..:3:1", "a b:3:1", "a:3:1,a:4:1", "a:3:1,b:3:1",
 		strings.Repeat("x", maxNameLen+1) + ":3:1",
 	} {
 		if got, err := parseEntries(in); err == nil {
@@ -416,34 +410,61 @@ func helperResize(args []string) int {
 	return 0
 }
 
-// TestNoDescriptorLeak allocates, hands over (to a command that is never
-// started) and frees 10,000 segments: the process ends with the
-// descriptors it started with, and Allocated where it was. The pool of
-// freed segments is emptied first and last: Alloc may take a pooled
-// segment, which, once shared, is closed instead of going back.
-func TestNoDescriptorLeak(t *testing.T) {
-	Trim() // the pool's descriptors would change the count
-	before, allocBefore := countFDs(t), Allocated()
-	for i := range 10_000 {
-		s, err := Alloc(4096)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := &exec.Cmd{Env: []string{}}
-		if err := s.ShareWith(cmd); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Free(); err != nil {
-			t.Fatalf("cycle %d: %v", i, err)
-		}
+// TestNoLeakOverManyHandOvers allocates 10,000 segments, hands each to a
+// child that it starts, and frees it, four at a time: the process ends
+// with the descriptors it started with, none of the segments mapped
+// (/proc/self/maps), and Allocated where it was.
+func TestNoLeakOverManyHandOvers(t *testing.T) {
+	const cycles, workers = 10_000, 4
+	trueCmd, err := exec.LookPath("true")
+	if err != nil {
+		t.Skip(err)
 	}
-	Trim()
-	if after := countFDs(t); after != before {
-		t.Fatalf("%d descriptors open before 10,000 cycles, %d after", before, after)
+	name := uniqueName("leak")
+	fds, allocated := countFDs(t), Allocated()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range cycles / workers {
+				if err := handOverOnce(name, trueCmd); err != nil {
+					t.Errorf("cycle %d: %v", i, err)
+					return
+				}
+			}
+		})
 	}
-	if a := Allocated(); a != allocBefore {
-		t.Fatalf("Allocated %d before, %d after", allocBefore, a)
+	wg.Wait()
+	if got := countFDs(t); got != fds {
+		t.Errorf("%d descriptors open before %d hand-overs, %d after", fds, cycles, got)
 	}
+	if n := mappingsNamed(memfdTarget(name)); n != 0 {
+		t.Errorf("%d of the segments are still mapped after their Free", n)
+	}
+	if got := Allocated(); got != allocated {
+		t.Errorf("Allocated %d before, %d after", allocated, got)
+	}
+}
+
+// handOverOnce allocates a segment called name, starts path with it,
+// frees it and waits for the child.
+func handOverOnce(name, path string) error {
+	s, err := AllocWith(4096, AllocOptions{Name: name})
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(path)
+	if err := s.ShareWith(cmd); err != nil {
+		s.Free()
+		return err
+	}
+	startErr := cmd.Start()
+	if err := s.Free(); err != nil {
+		return err
+	}
+	if startErr != nil {
+		return startErr
+	}
+	return cmd.Wait()
 }
 
 // TestInheritedFreeClosesDescriptor checks in a child that Inherited sets

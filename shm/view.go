@@ -28,14 +28,14 @@ import (
 // addresses and are refused.
 //
 // The region must lie inside the segment (ErrBounds) and its address must
-// be a multiple of T's alignment (ErrAlign); Alloc's bytes start 64-byte
-// aligned, so an offset that is a multiple of the alignment is enough. A T
-// containing atomic.Int64 or atomic.Uint64 has an alignment of 8 on every
-// platform.
+// be a multiple of T's alignment (ErrAlign); every segment's bytes start
+// page-aligned, so an offset that is a multiple of the alignment is
+// enough. A T containing atomic.Int64 or atomic.Uint64 has an alignment of
+// 8 on every platform.
 //
-// The pointer is valid until the segment is freed; using it afterwards
-// faults. Errors are *Error with Op "view", matching the sentinel and
-// syscall.EINVAL, or ErrFreed.
+// The pointer is valid until the segment is freed; after Free, using it is
+// undefined (see Segment). Errors are *Error with Op "view", matching the
+// sentinel and syscall.EINVAL, or ErrFreed.
 func View[T any](s *Segment, off int) (*T, error) {
 	p, err := s.view(reflect.TypeFor[T](), off, 1)
 	if err != nil {

@@ -196,8 +196,10 @@ func TestLockTimeout(t *testing.T) {
 func TestLockSleepsAndIsWoken(t *testing.T) {
 	g := newGuarded(t)
 	g.lock.Lock()
-	got := make(chan time.Time)
+	got := make(chan time.Time, 1)
+	done := make(chan struct{})
 	go func() {
+		defer close(done)
 		g.lock.Lock()
 		got <- time.Now()
 		g.lock.Unlock()
@@ -215,6 +217,7 @@ func TestLockSleepsAndIsWoken(t *testing.T) {
 		t.Fatal(err)
 	}
 	lag := (<-got).Sub(unlocked)
+	<-done // the waiter has unlocked: the segment can be freed
 	t.Logf("waiter woken %v after Unlock", lag)
 	if lag >= PollInterval*4 {
 		t.Errorf("waiter took %v to get the lock: the wake-up was lost", lag)

@@ -4,7 +4,6 @@ import (
 	"testing"
 
 	"github.com/fpmshm/fpmshm/internal/testproc"
-	"github.com/fpmshm/fpmshm/shm"
 )
 
-func TestMain(m *testing.M) { testproc.Main(m, shm.Trim) }
+func TestMain(m *testing.M) { testproc.Main(m) }

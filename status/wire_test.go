@@ -171,6 +171,11 @@ func fcgiGet(t *testing.T, addr, scriptName, query string) (code int, hdr textpr
 			done = true
 		}
 	}
+	// The server closes the connection after the request (no keep-alive
+	// flag): wait for that, so no socket of it outlives the test.
+	if _, err := io.Copy(io.Discard, c); err != nil {
+		t.Fatalf("waiting for the server to close the connection: %v", err)
+	}
 	raw := stdout.Bytes()
 	r := textproto.NewReader(bufio.NewReader(bytes.NewReader(raw)))
 	hdr, err = r.ReadMIMEHeader()

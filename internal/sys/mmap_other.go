@@ -2,8 +2,6 @@
 
 package sys
 
-import "unsafe"
-
 // Linux-only mapping flags; zero here, and refused by the callers.
 const (
 	MapFixedNoReplace = 0
@@ -23,7 +21,6 @@ const (
 	MadvDontDump   = -1
 	MadvDoDump     = -1
 	MadvHugePage   = -1
-	MadvRemove     = -1
 )
 
 // Memfd seals; memfd is Linux-only.
@@ -46,22 +43,11 @@ func Seals(fd int) (int, error) { return 0, ErrNotSupported }
 // Fallocate returns ErrNotSupported.
 func Fallocate(fd int, off, length int64) error { return ErrNotSupported }
 
-// PunchHole returns ErrNotSupported.
-func PunchHole(fd int, off, length int64) error { return ErrNotSupported }
-
 // MemoryCapacity returns ErrNotSupported.
-func MemoryCapacity() (uint64, error) { return 0, ErrNotSupported }
+func MemoryCapacity() (bytes uint64, cgroup string, err error) { return 0, "", ErrNotSupported }
 
 // MemlockLimit returns ErrNotSupported.
 func MemlockLimit() (uint64, error) { return 0, ErrNotSupported }
 
 // SetMemlockLimit returns ErrNotSupported.
 func SetMemlockLimit(n uint64) error { return ErrNotSupported }
-
-// MmapQuick is Mmap.
-func MmapQuick(addr uintptr, length uintptr, prot, flags, fd int, off int64) (unsafe.Pointer, error) {
-	return Mmap(addr, length, prot, flags, fd, off)
-}
-
-// MunmapQuick is Munmap.
-func MunmapQuick(p unsafe.Pointer, length uintptr) error { return Munmap(p, length) }

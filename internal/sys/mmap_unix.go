@@ -18,16 +18,30 @@ const (
 	MapShared  = unix.MAP_SHARED
 	MapPrivate = unix.MAP_PRIVATE
 	MapAnon    = unix.MAP_ANON
-	MapFixed   = unix.MAP_FIXED
 )
 
-// Mmap maps length bytes of fd at off (fd -1 for anonymous memory), at addr
-// if addr is not 0, and returns the mapping's address.
+// Mmap maps length bytes of fd at off (fd -1 for anonymous memory) and
+// returns the mapping's address; addr, if not 0, is a hint, or with
+// MapFixedNoReplace the address required. It is x/sys/unix's MmapPtr: the
+// system call right for the architecture (mmap2, whose offset counts pages,
+// on 32-bit ones), made as a blocking call that the scheduler knows of,
+// since mapping a file can wait on its file system.
+//
+// Under -race, checkptr kills the process when an unsafe.Pointer made from
+// an integer points into a Go allocation; MmapPtr makes one of the kernel's
+// answer, so MAP_FIXED over Go memory trips it (golang/go#70721). Nothing
+// here passes MAP_FIXED: with MapFixedNoReplace the kernel refuses a range
+// the Go runtime has mapped (its heap, stacks and data all are) with
+// EEXIST, so a mapping that succeeds never lies in Go memory. addr, which
+// a caller may take from anywhere, Go memory included, reaches MmapPtr
+// without a conversion that checkptr checks: the kernel judges it.
 func Mmap(addr uintptr, length uintptr, prot, flags, fd int, off int64) (unsafe.Pointer, error) {
-	return unix.MmapPtr(fd, off, *(*unsafe.Pointer)(unsafe.Pointer(&addr)), length, prot, flags)
+	hint := *(*unsafe.Pointer)(unsafe.Pointer(&addr))
+	return unix.MmapPtr(fd, off, hint, length, prot, flags)
 }
 
-// Munmap removes the mapping of length bytes at p.
+// Munmap removes the mapping of length bytes at p (x/sys/unix's MunmapPtr,
+// a blocking call as Mmap is).
 func Munmap(p unsafe.Pointer, length uintptr) error {
 	return unix.MunmapPtr(p, length)
 }
@@ -60,13 +74,21 @@ func Madvise(p unsafe.Pointer, length uintptr, advice int) error {
 // Ftruncate sets the size of fd.
 func Ftruncate(fd int, size int64) error { return unix.Ftruncate(fd, size) }
 
-// FileSize returns the size of the file open as fd.
-func FileSize(fd int) (int64, error) {
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return 0, err
+// Pwrite writes all of b to fd at offset off, growing the file to reach
+// it; a write that stops short is continued, and one that makes no
+// progress fails with EIO.
+func Pwrite(fd int, b []byte, off int64) error {
+	for len(b) > 0 {
+		n, err := unix.Pwrite(fd, b, off)
+		if err != nil {
+			return err
+		}
+		if n <= 0 {
+			return unix.EIO
+		}
+		b, off = b[n:], off+int64(n)
 	}
-	return st.Size, nil
+	return nil
 }
 
 // Close closes fd.

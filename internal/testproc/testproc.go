@@ -37,9 +37,9 @@ func IsHelper() bool { return os.Getenv(envHelper) != "" }
 
 // Main runs the helper this process was started as, or else the tests,
 // then exits. When the tests pass but leave descriptors open, it reports
-// them and exits 1; release, if given, run first, give back what is kept
-// open on purpose (such as shm.Trim for pooled segments).
-func Main(m *testing.M, release ...func()) {
+// them and exits 1. Every package's TestMain calls it (TestEveryTestMain
+// checks that).
+func Main(m *testing.M) {
 	if name := os.Getenv(envHelper); name != "" {
 		fn, ok := helpers[name]
 		if !ok {
@@ -50,9 +50,6 @@ func Main(m *testing.M, release ...func()) {
 	}
 	before := openFDs()
 	code := m.Run()
-	for _, fn := range release {
-		fn()
-	}
 	if code == 0 {
 		if leaked := leakedFDs(before, openFDs()); len(leaked) > 0 {
 			fmt.Fprintf(os.Stderr, "testproc: tests leaked file descriptors:\n  %s\n", strings.Join(leaked, "\n  "))
