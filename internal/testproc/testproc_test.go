@@ -73,6 +73,9 @@ func TestEveryTestMain(t *testing.T) {
 			if name := d.Name(); path != root && (name == "testdata" || strings.HasPrefix(name, ".") || strings.HasPrefix(name, "_")) {
 				return filepath.SkipDir
 			}
+			if _, err := os.Stat(filepath.Join(path, "go.mod")); path != root && err == nil {
+				return filepath.SkipDir // another module, as the go command sees it
+			}
 			return nil
 		}
 		if !strings.HasSuffix(path, "_test.go") {
