@@ -125,6 +125,15 @@ type Config struct {
 	// decide from the workers' stages.
 	NoScoreboard bool
 
+	// Caches are the pool's shared caches (shmcache), by name (cache.NAME
+	// in a pool file): the master makes each, of its size, before its first
+	// worker and hands it to every worker, where a handler reaches it with
+	// Cache(name); all the workers see the same entries. A name is 1 to 64
+	// letters, digits, '.', '_' or '-'. A cache lives as long as the
+	// master: a reload (SIGUSR2, SIGUSR1) keeps it and its entries, and a
+	// change of the caches or of their sizes takes a restart.
+	Caches map[string]CacheConfig
+
 	// Logger receives the master's and workers' logs; slog.Default() when nil.
 	Logger *slog.Logger `json:"-"`
 
@@ -137,7 +146,7 @@ type Config struct {
 	// (fpmshm serve reads its pool file again). The new settings take effect
 	// with the workers the reload starts, but for those a running master
 	// cannot change (Pool, PM, MaxChildren, the listeners and their
-	// permissions, PIDFile and NoScoreboard), which keep their values, and
+	// permissions, PIDFile, NoScoreboard and Caches), which keep their values, and
 	// the log says so. An
 	// error, or a configuration Validate refuses, cancels the reload: the
 	// pool runs on as it was. When nil, SIGUSR2 replaces the workers with
@@ -203,6 +212,9 @@ func (c *Config) Validate() error {
 		return fail("the scoreboard can only be turned off with pm = static")
 	}
 	if err := c.validatePaths(); err != nil {
+		return fail("%v", err)
+	}
+	if err := c.validateCaches(); err != nil {
 		return fail("%v", err)
 	}
 	if f := c.accessFormat(); f != "" {

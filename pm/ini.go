@@ -224,6 +224,9 @@ func applyPool(c *Config, key, value string) error {
 	case "ping.response":
 		c.PingResponse = value
 	default:
+		if name, ok := strings.CutPrefix(key, "cache."); ok {
+			return applyCache(c, name, value)
+		}
 		if name, ok := envName(key); ok {
 			if c.Env == nil {
 				c.Env = map[string]string{}

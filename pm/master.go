@@ -283,6 +283,7 @@ func (m *master) reap(e exitEvent) {
 		return
 	}
 	delete(m.kids, e.pid)
+	releaseCaches(e.pid)
 	if err := m.board.FreeSlot(c.slot); err != nil {
 		m.log.Error("free scoreboard slot", "slot", c.slot, "pid", c.pid, "err", err)
 	}

@@ -51,6 +51,10 @@ func helperPool(args []string) int {
 // writing ?say=TEXT to its standard error.
 func testHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/cache" {
+			cacheHandler(w, r)
+			return
+		}
 		if d, err := time.ParseDuration(r.URL.Query().Get("d")); err == nil {
 			time.Sleep(d)
 		}

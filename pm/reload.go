@@ -87,7 +87,7 @@ func (m *master) takeUp(next Config) error {
 // restartOnly copies into next, from running, the settings a running
 // master cannot change: the pool's name, pm, pm.max_children (the
 // scoreboard's size), the listening sockets (pm.status_listen's too) and
-// their permissions, the pid file and the scoreboard switch. It returns a
+// their permissions, the pid file, the scoreboard switch and the caches. It returns a
 // description of each that next wanted changed.
 func restartOnly(running, next *Config) []string {
 	var kept []string
@@ -103,6 +103,7 @@ func restartOnly(running, next *Config) []string {
 	keep(&kept, "pm.status_listen", running.StatusListen, &next.StatusListen)
 	keep(&kept, "pid", running.PIDFile, &next.PIDFile)
 	keep(&kept, "no-scoreboard", running.NoScoreboard, &next.NoScoreboard)
+	keepCaches(&kept, running, next)
 	return kept
 }
 

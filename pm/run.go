@@ -79,6 +79,10 @@ func runMaster(ctx context.Context, cfg Config) (err error) {
 		return err
 	}
 	defer board.Close()
+	if err := makeCaches(&cfg); err != nil {
+		return err
+	}
+	defer closeCaches()
 	log.Info(fmt.Sprintf("%d bytes have been reserved in SHM", shm.Allocated()))
 
 	pipeR, pipeW, err := os.Pipe()

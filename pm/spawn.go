@@ -161,6 +161,9 @@ func (s *execSpawner) spawn(slot, gen int, set *spawnSettings) (int, process, er
 	if err := s.seg.ShareWith(cmd); err != nil {
 		return 0, nil, fmt.Errorf("hand the scoreboard to worker of slot %d: %w", slot, err)
 	}
+	if err := shareCaches(cmd); err != nil {
+		return 0, nil, fmt.Errorf("worker of slot %d: %w", slot, err)
+	}
 	if err := cmd.Start(); err != nil {
 		if set.cred != nil && errors.Is(err, syscall.EACCES) {
 			return 0, nil, fmt.Errorf("start worker of slot %d as uid %d, gid %d (user, group): %w; that user must be able to read and execute %s", slot, set.cred.Uid, set.cred.Gid, err, s.exe)

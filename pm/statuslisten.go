@@ -44,7 +44,7 @@ var errMasterStopped = errors.New("the master has stopped")
 // newStatusServer serves cfg's status page and ping on l, with snapshots
 // asked of the master's loop on snapshots until stopped is closed.
 func newStatusServer(l *listener, cfg *Config, snapshots chan<- snapshotRequest, stopped <-chan struct{}, log *slog.Logger) *statusServer {
-	page := &status.Handler{Logger: log, Source: status.SourceFunc(func(full bool) (scoreboard.Snapshot, error) {
+	page := &status.Handler{Logger: log, Source: withCacheStats(status.SourceFunc(func(full bool) (scoreboard.Snapshot, error) {
 		reply := make(chan snapshotReply, 1)
 		select {
 		case snapshots <- snapshotRequest{full, reply}:
@@ -53,7 +53,7 @@ func newStatusServer(l *listener, cfg *Config, snapshots chan<- snapshotRequest,
 		}
 		r := <-reply
 		return r.snap, r.err
-	})}
+	}))}
 	statusPath, pingPath, ping := cfg.StatusPath, cfg.PingPath, status.Ping(cfg.PingResponse)
 	s := &statusServer{l: l, log: log, conns: map[net.Conn]bool{}}
 	s.serve = func(w http.ResponseWriter, r *http.Request, scriptName string) {

@@ -101,6 +101,9 @@ func (w *worker) setup(h *handover) error {
 		return err
 	}
 	w.board = board
+	if err := inheritCaches(h.cfg.Caches); err != nil {
+		return err
+	}
 	slot, err := board.Slot(h.slot)
 	if err != nil {
 		return fmt.Errorf("worker: take up scoreboard slot %d: %w", h.slot, err)
@@ -113,7 +116,7 @@ func (w *worker) setup(h *handover) error {
 		return err
 	}
 	if h.cfg.StatusPath != "" {
-		w.status = &status.Handler{Source: board, Logger: w.log}
+		w.status = &status.Handler{Source: withCacheStats(board), Logger: w.log}
 	}
 	if h.cfg.PingPath != "" {
 		w.ping = status.Ping(h.cfg.PingResponse)
@@ -206,6 +209,7 @@ func (w *worker) close() {
 	w.acc.close()
 	w.http.close()
 	w.board.Close()
+	closeCaches()
 	if w.access != nil {
 		w.access.close()
 	}

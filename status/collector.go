@@ -23,8 +23,9 @@ type CollectorOpts struct {
 // Collector is a prometheus.Collector of a pool's status: the series of
 // php-fpm's OpenMetrics page, named as there and labelled by pool, plus
 // per-process series labelled by pool and pid (the same as the
-// "openmetrics&full" page). When the Source fails, phpfpm_up is 0 and the
-// other series are left out.
+// "openmetrics&full" page). When the Source is a CacheSource, it adds
+// the fpmshm_cache_* series, labelled by pool and cache. When the Source
+// fails, phpfpm_up is 0 and the other series are left out.
 type Collector struct {
 	src  Source
 	opts CollectorOpts
@@ -35,6 +36,7 @@ type Collector struct {
 	up, memoryPeak, state, allocated *prometheus.Desc
 	pool                             []poolDesc
 	procs                            []*prometheus.Desc // parallel to procMetrics
+	caches                           []*prometheus.Desc // parallel to cacheMetrics; nil unless src is a CacheSource
 }
 
 type poolDesc struct {
@@ -73,6 +75,9 @@ func NewCollector(src Source, opts CollectorOpts) *Collector {
 		}
 		c.procs = append(c.procs, prometheus.NewDesc(name, m.help, proc, nil))
 	}
+	if _, ok := src.(CacheSource); ok {
+		c.caches = cacheDescs()
+	}
 	return c
 }
 
@@ -91,6 +96,9 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	}
 	if c.opts.Allocated != nil {
 		ch <- c.allocated
+	}
+	for _, d := range c.caches {
+		ch <- d
 	}
 }
 
@@ -116,6 +124,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(p.desc, p.typ, float64(p.value(snap)), name)
 	}
 	ch <- prometheus.MustNewConstMetric(c.memoryPeak, prometheus.GaugeValue, float64(memoryPeakMetric.value(snap)), name)
+	if c.caches != nil {
+		collectCaches(ch, c.caches, name, cacheStats(c.src))
+	}
 	if c.opts.PoolOnly {
 		return
 	}

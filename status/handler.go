@@ -66,6 +66,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	opts := Options{Format: q.Format, Full: q.Full, Version: h.Version, Refresh: q.Refresh, Location: h.Location}
+	if q.Format == OpenMetrics {
+		opts.Caches = cacheStats(h.Source)
+	}
 	if err := Render(w, snap, opts); err != nil {
 		h.logger().Debug("status: write reply", "err", err)
 	}

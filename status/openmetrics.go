@@ -10,8 +10,8 @@ import (
 
 // writeOpenMetrics writes php-fpm's OpenMetrics page, byte for byte (its
 // quirks kept: no _total on counters, TYPE before HELP for the listen queue
-// length). With Full it adds the per-process series before "# EOF", which
-// php-fpm does not have.
+// length). With Full it adds the per-process series before "# EOF", and
+// with Caches the per-cache series, which php-fpm does not have.
 func writeOpenMetrics(b *bytes.Buffer, snap scoreboard.Snapshot, o Options) {
 	p := snap.Pool
 	fmt.Fprintf(b, "# HELP phpfpm_up Could pool %s using a %s PM on PHP-FPM be reached?\n", p.Name, p.PM)
@@ -25,6 +25,7 @@ func writeOpenMetrics(b *bytes.Buffer, snap scoreboard.Snapshot, o Options) {
 	if o.Full {
 		writeProcSeries(b, snap)
 	}
+	writeCacheSeries(b, p.Name, o.Caches)
 	b.WriteString("# EOF\n")
 }
 

@@ -22,6 +22,10 @@ type Options struct {
 	// each time's own (the scoreboard gives time.Local, as php-fpm uses
 	// localtime).
 	Location *time.Location
+	// Caches are the figures of the pool's shared caches, which the
+	// OpenMetrics page adds as fpmshm_cache_* series (see CacheSource);
+	// the other formats leave them out.
+	Caches []CacheStats
 }
 
 // Render writes snap as php-fpm's status page in opts.Format: the body
