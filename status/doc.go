@@ -44,6 +44,10 @@
 //     unsigned wrap-around; a CPU value that is not a number prints 0.00.
 //   - "openmetrics&full" adds per-process series (php-src GH-9494) before
 //     "# EOF"; php-fpm ignores full there. Plain "openmetrics" is php-fpm's.
+//   - A pool with shared caches (a Source that is a CacheSource) adds the
+//     fpmshm_cache_* series, per cache, to both OpenMetrics pages, before
+//     "# EOF": size, entries, stored, used and free bytes, hits, misses,
+//     sets, evictions and expirations.
 //   - "html&refresh=N" serves the live page; without refresh, php-fpm's.
 //   - Times are printed in the Snapshot's time zone or Options.Location;
 //     php-fpm uses its process's local zone (the scoreboard gives
