@@ -18,10 +18,14 @@ const demoBody = "Hello from fpmshm.\n"
 // maxDemoAlloc bounds what the demo page allocates for one request.
 const maxDemoAlloc = 1 << 30
 
+// demoCache is the shared cache serve declares for the demo page.
+const demoCache = "demo"
+
 // demoHandler is serve's built-in page. Its query can make the request
 // show on the status page: sleep=DURATION waits, cpu=DURATION spins,
 // alloc=BYTES (with an optional k, M or G) allocates and touches memory.
-// For example /?sleep=2s&alloc=64M.
+// For example /?sleep=2s&alloc=64M. cache=KEY increments the counter KEY
+// in the pool's shared cache "demo", one counter for every worker.
 func demoHandler() http.Handler {
 	var served atomic.Int64
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -33,6 +37,9 @@ func demoHandler() http.Handler {
 		fmt.Fprintf(&b, "worker pid %d, its request %d; %s %s\n", os.Getpid(), n, r.Method, r.URL.RequestURI())
 		if p := pm.Params(r); p != nil {
 			fmt.Fprintf(&b, "SCRIPT_NAME %s, SCRIPT_FILENAME %s\n", p["SCRIPT_NAME"], p["SCRIPT_FILENAME"])
+		}
+		if q.Has("cache") {
+			countInCache(&b, q.Get("cache"))
 		}
 		if d, err := time.ParseDuration(q.Get("cpu")); err == nil && d > 0 {
 			spin(min(d, time.Minute))
@@ -51,6 +58,22 @@ func demoHandler() http.Handler {
 		}
 		w.Write([]byte(b.String()))
 	})
+}
+
+// countInCache increments the counter key of the demo cache and says its
+// value, or why it could not.
+func countInCache(b *strings.Builder, key string) {
+	c, err := pm.Cache(demoCache)
+	if err != nil {
+		fmt.Fprintf(b, "no shared counter: %v\n", err)
+		return
+	}
+	n, err := c.Incr([]byte(key), 1, 0)
+	if err != nil {
+		fmt.Fprintf(b, "counter %q: %v\n", key, err)
+		return
+	}
+	fmt.Fprintf(b, "counter %q = %d, shared by every worker (cache %s)\n", key, n, demoCache)
 }
 
 // spin keeps the CPU busy for d.

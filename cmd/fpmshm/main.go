@@ -6,6 +6,7 @@
 //	fpmshm serve     run a pool of workers behind FastCGI and HTTP, as php-fpm does
 //	fpmshm status    print a running pool's status page, read from shared memory
 //	fpmshm top       watch a running pool and its processes, live
+//	fpmshm cache     read a running pool's shared caches: stats, get KEY, keys
 //
 // Run "fpmshm COMMAND -h" for a command's flags.
 package main
@@ -23,6 +24,7 @@ var commands = map[string]func(args []string) int{
 	"serve":  serve,
 	"status": runStatus,
 	"top":    top,
+	"cache":  runCache,
 }
 
 func main() {

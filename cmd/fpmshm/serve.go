@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/fpmshm/fpmshm/pm"
@@ -33,6 +34,7 @@ func serveDefaults() pm.Config {
 		PingPath:        "/ping",
 		PingResponse:    "pong",
 		PIDFile:         defaultPIDFile(),
+		Caches:          map[string]pm.CacheConfig{demoCache: {Size: 8 << 20}},
 	}
 }
 
@@ -153,6 +155,25 @@ func bindFlags(fs *flag.FlagSet, c *pm.Config) {
 	fs.StringVar(&c.PIDFile, "pid", c.PIDFile, "write the master's pid to this `file` (empty: none)")
 	fs.StringVar(&c.ErrorLog, "error_log", c.ErrorLog, "send the master's and workers' standard error to this `file` (empty: keep it)")
 	fs.BoolVar(&c.NoScoreboard, "no-scoreboard", false, "turn the workers' scoreboard updates off (pm static only; for measuring their cost)")
+	fs.Func("cache", "declare a shared cache, as cache.NAME = SIZE[,evict|refuse] in a pool file: `NAME=SIZE[,POLICY]` (size 0 removes one; repeatable; default demo=8M)", func(s string) error {
+		name, value, ok := strings.Cut(s, "=")
+		if !ok {
+			return fmt.Errorf("%q is not NAME=SIZE", s)
+		}
+		cc, err := pm.ParseCache(value)
+		if err != nil {
+			return err
+		}
+		if cc.Size == 0 {
+			delete(c.Caches, name)
+			return nil
+		}
+		if c.Caches == nil {
+			c.Caches = map[string]pm.CacheConfig{}
+		}
+		c.Caches[name] = cc
+		return nil
+	})
 }
 
 // durationFlag declares a flag taking PHP-FPM's timeouts ("30", "30s",
