@@ -2,6 +2,7 @@ package pm_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"net/http"
@@ -30,4 +31,53 @@ func ExampleRun() {
 	if err := pm.Run(context.Background(), cfg, handler); err != nil {
 		log.Fatal(err)
 	}
+}
+
+// A pool with a shared cache: every worker's handler counts the page's
+// views in one counter, which a reload keeps.
+func ExampleCache() {
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		views, err := pm.Cache("views") // the cache the master made and handed over
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		n, err := views.Incr([]byte(r.URL.Path), 1, 0)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintf(w, "%s: %d views, counted by every worker\n", r.URL.Path, n)
+	})
+	cfg := pm.Config{
+		PM:          pm.Static,
+		MaxChildren: 4,
+		HTTPListen:  "127.0.0.1:8080",
+		Caches:      map[string]pm.CacheConfig{"views": {Size: 16 << 20}},
+	}
+	if err := pm.Run(context.Background(), cfg, handler); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// Outside Run, or for a name the pool does not declare, Cache says which
+// caches there are.
+func ExampleCache_undeclared() {
+	_, err := pm.Cache("sessions")
+	fmt.Println(errors.Is(err, pm.ErrNoCache))
+	fmt.Println(err)
+	// Output:
+	// true
+	// pm: cache "sessions": no such cache (Run is not running in this process)
+}
+
+// cache.NAME = SIZE[,POLICY] in a pool file, and serve's -cache flag.
+func ExampleParseCache() {
+	c, err := pm.ParseCache("64M,refuse")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(c.Size, c.Policy, c)
+	// Output:
+	// 67108864 refuse 64M,refuse
 }

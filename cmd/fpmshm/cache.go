@@ -14,6 +14,7 @@ import (
 
 	"github.com/fpmshm/fpmshm/shm"
 	"github.com/fpmshm/fpmshm/shmcache"
+	"github.com/fpmshm/fpmshm/status"
 )
 
 // cacheUsage is the synopsis of fpmshm cache.
@@ -193,4 +194,29 @@ func shown(b []byte) string {
 		}
 	}
 	return string(b)
+}
+
+// cacheStats returns the figures of the caches of t's master, for the
+// OpenMetrics status page; a cache that cannot be read is left out, with a
+// warning.
+func (t *target) cacheStats() []status.CacheStats {
+	pid, err := t.masterPID()
+	if err != nil {
+		return nil
+	}
+	names, err := cacheNames(pid, "", false)
+	if err != nil {
+		return nil // no cache, or none that can be listed
+	}
+	var out []status.CacheStats
+	for _, name := range names {
+		c, err := shmcache.Attach(pid, name)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "fpmshm status: cache %s left out: %v\n", name, err)
+			continue
+		}
+		out = append(out, status.CacheStats{Name: name, Stats: c.Stats()})
+		c.Close()
+	}
+	return out
 }

@@ -112,9 +112,13 @@ func TestServeCacheCounter(t *testing.T) {
 		}
 	}
 	_, page, _ := get(client, "http://"+addr+"/status?openmetrics")
+	tool, _, _ := run(t, "status", "-pidfile", pidfile, "-openmetrics")
 	for _, want := range []string{"\nfpmshm_cache_entries{pool=\"www\",cache=\"demo\"} 3\n", "\nfpmshm_cache_size_bytes{pool=\"www\",cache=\"extra\"} 1048576\n"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the status page lacks %q:\n%s", want, page)
+		}
+		if !strings.Contains(tool, want) {
+			t.Errorf("fpmshm status -openmetrics lacks %q:\n%s", want, tool)
 		}
 	}
 }

@@ -14,8 +14,9 @@ import (
 )
 
 // runStatus prints a running pool's status page, read straight from the
-// master's scoreboard in shared memory: the same bytes the status page
-// serves (the "start since" and durations are those of the moment read).
+// master's scoreboard (and, for OpenMetrics, its caches) in shared memory:
+// the same bytes the status page serves (the "start since" and durations
+// are those of the moment read).
 func runStatus(args []string) int {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	fs.Usage = func() {
@@ -61,7 +62,11 @@ func runStatus(args []string) int {
 		fmt.Fprintln(os.Stderr, "fpmshm status:", err)
 		return 1
 	}
-	if err := status.Render(os.Stdout, snap, status.Options{Format: format, Full: *full, Version: v}); err != nil {
+	opts := status.Options{Format: format, Full: *full, Version: v}
+	if format == status.OpenMetrics {
+		opts.Caches = t.cacheStats()
+	}
+	if err := status.Render(os.Stdout, snap, opts); err != nil {
 		fmt.Fprintln(os.Stderr, "fpmshm status:", err)
 		return 1
 	}
