@@ -139,6 +139,9 @@ func TestCollectorCaches(t *testing.T) {
 			}
 		}
 	}
+	if len(names) == 0 {
+		t.Fatal("the Collector sent no fpmshm_cache_* series")
+	}
 	got, want := omLines(t, enc.String()), omLines(t, cacheSeriesText)
 	if len(got) != len(want) {
 		t.Fatalf("collector has %d lines, the page %d:\n%s\n---\n%s", len(got), len(want), enc.String(), cacheSeriesText)
