@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -68,12 +69,15 @@ func parseBytes(s string) (int, bool) {
 			mult, s = 1<<30, s[:len(s)-1]
 		}
 	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 0 || n > (1<<40)/mult {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > maxCacheBytes/int64(mult) || n*int64(mult) > math.MaxInt {
 		return 0, false
 	}
-	return n * mult, true
+	return int(n * int64(mult)), true
 }
+
+// maxCacheBytes bounds the size ParseCache reads: 1 TiB.
+const maxCacheBytes = int64(1) << 40
 
 // formatBytes is parseBytes's inverse: the largest unit that divides n.
 func formatBytes(n int) string {
