@@ -42,8 +42,7 @@ func runCache(args []string) int {
 		fs.PrintDefaults()
 	}
 	var t target
-	fs.IntVar(&t.pid, "pid", 0, "the master's process id (default: read from -pidfile)")
-	fs.StringVar(&t.pidfile, "pidfile", defaultPIDFile(), "the pid file the master wrote (serve -pid)")
+	t.bindMaster(fs)
 	name := fs.String("cache", "", "the cache's `name` (default: every cache for stats, the only one for get and keys)")
 	raw := fs.Bool("raw", false, "get: write the value's bytes exactly")
 	counter := fs.Bool("counter", false, "get: print the value as a counter (an 8-byte little-endian integer, as Incr stores it)")

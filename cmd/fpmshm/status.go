@@ -81,9 +81,14 @@ type target struct {
 }
 
 func (t *target) bind(fs *flag.FlagSet) {
+	t.bindMaster(fs)
+	fs.StringVar(&t.pool, "pool", "", "the pool's name (default: the one scoreboard the master holds)")
+}
+
+// bindMaster declares the flags that find the master: -pid and -pidfile.
+func (t *target) bindMaster(fs *flag.FlagSet) {
 	fs.IntVar(&t.pid, "pid", 0, "the master's process id (default: read from -pidfile)")
 	fs.StringVar(&t.pidfile, "pidfile", defaultPIDFile(), "the pid file the master wrote (serve -pid)")
-	fs.StringVar(&t.pool, "pool", "", "the pool's name (default: the one scoreboard the master holds)")
 }
 
 // masterPID returns the pid given, or the one in the pid file.
