@@ -21,7 +21,8 @@ import (
 //	FPMSHM_SLOWLOG_FD  the slowlog, likewise (when slowlog is set)
 //	FPMSHM_BOARD       the name of the scoreboard segment, handed over by the shm package
 //	                   (which names its own descriptors in FPMSHM_SEGMENTS)
-//	FPMSHM_CONFIG      the worker's settings, JSON (workerConfig)
+//	FPMSHM_CONFIG      the worker's settings, JSON (workerConfig), with the names of the
+//	                   pool's caches, whose segments shm hands over as the scoreboard's
 //
 // The descriptors are entries of exec.Cmd.ExtraFiles; no number is assumed.
 // Run removes these variables from the worker's environment once read, so
