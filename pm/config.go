@@ -46,6 +46,12 @@ type Config struct {
 	// RequestTerminateTimeout is request_terminate_timeout: a worker still
 	// serving one request after this long is killed (and replaced); 0 is off.
 	RequestTerminateTimeout time.Duration
+	// RequestFirstByteTimeout is request_first_byte_timeout: how long a
+	// worker waits for a request on a connection, a new one or one kept
+	// open (FCGI_KEEP_CONN) after its last request, before it closes it;
+	// 5s when zero. The worker counts as busy meanwhile ("Reading
+	// headers"), so dynamic and ondemand pools spawn for other clients.
+	RequestFirstByteTimeout time.Duration
 	// ProcessControlTimeout is [global] process_control_timeout: how long
 	// a worker told to stop (by a reload, a graceful stop, or for being
 	// spare or idle) may take to finish its request; then it gets SIGTERM,
@@ -152,6 +158,8 @@ const (
 	DefaultListenMode         = 0o660
 	DefaultMaxSpawnRate       = 32
 	DefaultProcessIdleTimeout = 10 * time.Second
+
+	DefaultRequestFirstByteTimeout = 5 * time.Second
 )
 
 // maxChildrenLimit bounds pm.max_children: each is a process and a slot.
@@ -188,6 +196,7 @@ func (c *Config) Validate() error {
 		d    time.Duration
 	}{
 		{"request_terminate_timeout", c.RequestTerminateTimeout},
+		{"request_first_byte_timeout", c.RequestFirstByteTimeout},
 		{"request_slowlog_timeout", c.RequestSlowlogTimeout},
 		{"process_control_timeout", c.ProcessControlTimeout},
 		{"pm.process_idle_timeout", c.ProcessIdleTimeout},
@@ -238,6 +247,9 @@ func (c *Config) fillDefaults() {
 	}
 	if c.ProcessIdleTimeout == 0 {
 		c.ProcessIdleTimeout = DefaultProcessIdleTimeout
+	}
+	if c.RequestFirstByteTimeout == 0 {
+		c.RequestFirstByteTimeout = DefaultRequestFirstByteTimeout
 	}
 	if c.PingPath != "" && c.PingResponse == "" {
 		c.PingResponse = "pong"

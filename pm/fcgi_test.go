@@ -153,7 +153,7 @@ func TestFastCGIRequest(t *testing.T) {
 	if out != want || status != statusRequestComplete {
 		t.Errorf("response %q (status %d), want %q", out, status, want)
 	}
-	wantCalls := "ReadingHeaders|RequestInfo POST /app.php ?a=1 user=bob script=/srv/app.php len=11|Executing|End|Finished"
+	wantCalls := "RequestInfo POST /app.php ?a=1 user=bob script=/srv/app.php len=11|Executing|End|Finished"
 	if got := strings.Join(rec.calls, "|"); got != wantCalls {
 		t.Errorf("stages %s, want %s", got, wantCalls)
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The hand-over protocol between the master and the workers it re-executes.
@@ -54,6 +55,8 @@ type workerConfig struct {
 	PingResponse string
 	NoScoreboard bool
 	AccessFormat string // when the worker has an access log
+
+	FirstByteTimeout time.Duration // request_first_byte_timeout
 }
 
 // workerConfig returns what c's workers need of it.
@@ -61,7 +64,7 @@ func (c *Config) workerConfig() workerConfig {
 	return workerConfig{
 		Pool: c.Pool, MaxRequests: c.MaxRequests, StatusPath: c.StatusPath,
 		PingPath: c.PingPath, PingResponse: c.PingResponse, NoScoreboard: c.NoScoreboard,
-		AccessFormat: c.accessFormat(),
+		AccessFormat: c.accessFormat(), FirstByteTimeout: c.RequestFirstByteTimeout,
 	}
 }
 

@@ -191,6 +191,8 @@ func applyPool(c *Config, key, value string) error {
 		c.ProcessIdleTimeout, err = ParseDuration(value)
 	case "request_terminate_timeout":
 		c.RequestTerminateTimeout, err = ParseDuration(value)
+	case "request_first_byte_timeout":
+		c.RequestFirstByteTimeout, err = ParseDuration(value)
 	case "request_slowlog_timeout":
 		c.RequestSlowlogTimeout, err = ParseDuration(value)
 	case "listen":

@@ -72,6 +72,11 @@ type master struct {
 }
 
 func newMaster(cfg *Config, set spawnSettings, log *slog.Logger, board masterBoard, sp spawner, ls []*listener) *master {
+	for _, l := range ls {
+		if err := l.leavePoller(); err != nil {
+			log.Warn("close the master's watch on a listening socket", "listen", l.addr, "err", err)
+		}
+	}
 	return &master{
 		cfg: cfg, set: set, log: log, board: board, sp: sp, ls: ls, now: time.Now,
 		kids: map[int]*child{}, spawnRate: 1,

@@ -12,7 +12,6 @@ import (
 	"net/http/cgi"
 	"net/url"
 	"runtime/debug"
-	"sync"
 	"time"
 )
 
@@ -31,10 +30,6 @@ type fcgiServer struct {
 	bw  *bufio.Writer
 	out streamWriter
 
-	mu       sync.Mutex // guards conn, idle and stopping, for stopIdle
-	conn     net.Conn
-	idle     bool // between two requests of a kept connection
-	stopping bool
 }
 
 func newFCGIServer(serve func(http.ResponseWriter, *http.Request, string), st *stages, log *slog.Logger) *fcgiServer {
@@ -58,31 +53,19 @@ func Params(r *http.Request) map[string]string {
 
 // serveConn serves the requests of c in turn until the peer closes it, a
 // request ends without FCGI_KEEP_CONN, or done (called after each request)
-// returns true. It closes c.
+// returns true. It closes c. It is the loop of a server that keeps no
+// stages (pm.status_listen's); a worker runs its own (worker.serveFastCGI).
 func (s *fcgiServer) serveConn(c net.Conn, done func() (stop bool)) error {
-	s.setConn(c, false)
-	defer func() {
-		s.setConn(nil, false)
-		c.Close()
-	}()
-	s.peer = ""
-	if a := c.RemoteAddr(); a != nil && s.access != nil { // only the access log asks
-		s.peer = peerHost(a.String())
-	}
-	s.rr.r.Reset(c)
-	s.bw.Reset(c)
-	for first := true; ; first = false {
-		if !first {
-			s.setConn(c, true)
-		}
+	defer c.Close()
+	s.start(c)
+	for {
 		id, keep, err := s.readBegin()
 		if err != nil {
-			if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, errIdleStop) {
+			if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
 				return nil
 			}
 			return err
 		}
-		s.setConn(c, false)
 		broken, err := s.serveRequest(id)
 		stop := done()
 		if err != nil || broken || !keep || stop {
@@ -91,27 +74,16 @@ func (s *fcgiServer) serveConn(c net.Conn, done func() (stop bool)) error {
 	}
 }
 
-// errIdleStop is how stopIdle ends the wait for a kept connection's next request.
-var errIdleStop = errors.New("worker stopping between requests")
-
-func (s *fcgiServer) setConn(c net.Conn, idle bool) {
-	s.mu.Lock()
-	s.conn, s.idle = c, idle
-	if idle && s.stopping {
-		c.SetReadDeadline(time.Unix(1, 0))
+// start readies the server for the requests of a new connection.
+func (s *fcgiServer) start(c net.Conn) {
+	s.peer = ""
+	if s.access != nil { // only the access log asks
+		if a := c.RemoteAddr(); a != nil {
+			s.peer = peerHost(a.String())
+		}
 	}
-	s.mu.Unlock()
-}
-
-// stopIdle ends a kept connection that waits for its next request, so a
-// stopping worker does not wait for the web server to close it.
-func (s *fcgiServer) stopIdle() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stopping = true
-	if s.conn != nil && s.idle {
-		s.conn.SetReadDeadline(time.Unix(1, 0))
-	}
+	s.rr.r.Reset(c)
+	s.bw.Reset(c)
 }
 
 // readBegin reads records up to the next FCGI_BEGIN_REQUEST of a
@@ -120,9 +92,6 @@ func (s *fcgiServer) readBegin() (id uint16, keep bool, err error) {
 	for {
 		rec, err := s.rr.next()
 		if err != nil {
-			if s.idleTimedOut(err) {
-				return 0, false, errIdleStop
-			}
 			return 0, false, err
 		}
 		switch rec.typ {
@@ -155,11 +124,6 @@ func (s *fcgiServer) readBegin() (id uint16, keep bool, err error) {
 	}
 }
 
-func (s *fcgiServer) idleTimedOut(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
-
 // answerGetValues answers FCGI_GET_VALUES: one connection, one request,
 // no multiplexing.
 func (s *fcgiServer) answerGetValues(content []byte) error {
@@ -179,7 +143,8 @@ func (s *fcgiServer) answerGetValues(content []byte) error {
 }
 
 // serveRequest reads request id's parameters, runs the handler with its
-// body as a stream, and ends the request. broken reports that the
+// body as a stream, and ends the request: the Running stage (stages.info)
+// once the parameters are read, the end of the request (stages.end). broken reports that the
 // connection cannot carry another request.
 //
 // The request's stages end before FCGI_END_REQUEST is sent, as PHP-FPM
@@ -190,7 +155,6 @@ func (s *fcgiServer) serveRequest(id uint16) (broken bool, err error) {
 	if s.access != nil {
 		began = time.Now()
 	}
-	s.stages.begin()
 	ended := false
 	defer func() {
 		if !ended {

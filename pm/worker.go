@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -32,6 +33,7 @@ type worker struct {
 	acc    *acceptor
 	fcgi   *fcgiServer
 	http   *httpServer
+	held   held
 	served int
 }
 
@@ -159,47 +161,106 @@ func (w *worker) dispatch(rw http.ResponseWriter, r *http.Request, scriptName st
 	}
 }
 
-// serve accepts and serves connections until told to stop.
+// serve is the worker's loop, as a PHP-FPM child's: wait for a connection
+// (Idle), then serve its requests in turn, each read (Reading headers),
+// run (Running) and ended (Finishing), until the worker is told to stop.
+// The loop sets the stages of waiting; the request sets its own once read.
 func (w *worker) serve() error {
-	w.stages.accepting()
 	for {
-		c, kind, err := w.acc.next()
+		w.stages.accepting()
+		fd, kind, err := w.acc.next()
 		if errors.Is(err, errStopped) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		stop := false
 		switch kind {
 		case kindFastCGI:
-			if err := w.fcgi.serveConn(c, func() bool { stop = w.requestDone(); return stop }); err != nil {
-				w.log.Debug("fastcgi connection ended with an error", "err", err)
-			}
+			w.serveFastCGI(newConn(fd))
 		case kindHTTP:
-			if w.http.serveConn(c) {
-				stop = w.requestDone()
-			}
+			w.serveHTTP(fd)
 		}
-		if stop {
-			w.log.Debug("pm.max_requests reached; exiting", "requests", w.served)
+		if w.held.stopped() {
 			return nil
 		}
 	}
 }
 
-// requestDone counts a served request, marks the worker idle, and reports
-// whether pm.max_requests is reached.
-func (w *worker) requestDone() bool {
-	w.served++
-	w.stages.accepting()
-	return w.cfg.MaxRequests > 0 && w.served >= w.cfg.MaxRequests
+// serveFastCGI serves the requests of a FastCGI connection in turn until
+// the web server closes it, a request ends without FCGI_KEEP_CONN, or the
+// worker is to stop. Waiting for a request, on a new connection or a kept
+// one, is PHP-FPM's Reading headers stage: the worker counts as busy, and
+// the wait lasts at most request_first_byte_timeout.
+func (w *worker) serveFastCGI(c *conn) {
+	defer c.Close()
+	if err := c.setRecvTimeout(w.cfg.FirstByteTimeout); err != nil {
+		w.log.Error("fastcgi connection", "err", err)
+		return
+	}
+	w.fcgi.start(c)
+	for {
+		w.stages.begin()
+		if !w.held.waitFor(c) {
+			return // stopping: no request has begun on c
+		}
+		id, keep, err := w.fcgi.readBegin()
+		if !w.held.begun() || err != nil {
+			w.endWait(err)
+			return
+		}
+		broken, err := w.fcgi.serveRequest(id)
+		stop := w.requestDone()
+		if err != nil {
+			w.log.Debug("fastcgi connection ended with an error", "err", err)
+		}
+		if err != nil || broken || !keep || stop {
+			return
+		}
+	}
 }
 
-// stop makes the worker exit once its current request is answered.
+// endWait logs why a wait for a request ended without one, unless the web
+// server simply closed the connection.
+func (w *worker) endWait(err error) {
+	switch {
+	case err == nil, errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		w.log.Debug("closing a connection that sent no request within request_first_byte_timeout",
+			"timeout", w.cfg.FirstByteTimeout)
+	default:
+		w.log.Warn("fastcgi connection", "err", err)
+	}
+}
+
+// serveHTTP serves an HTTP connection.
+func (w *worker) serveHTTP(fd int) {
+	c, err := netConn(fd)
+	if err != nil {
+		w.log.Error("http connection", "err", err)
+		return
+	}
+	if w.http.serveConn(c) {
+		w.requestDone()
+	}
+}
+
+// requestDone counts a served request and reports whether pm.max_requests
+// is reached, after which the worker stops.
+func (w *worker) requestDone() bool {
+	w.served++
+	if w.cfg.MaxRequests > 0 && w.served >= w.cfg.MaxRequests {
+		w.log.Debug("pm.max_requests reached; exiting", "requests", w.served)
+		w.held.stop()
+	}
+	return w.held.stopped()
+}
+
+// stop makes the worker exit once its current request is answered; a
+// connection on which no request has begun is closed at once.
 func (w *worker) stop() {
 	w.acc.stop()
-	w.fcgi.stopIdle()
+	w.held.stop()
 }
 
 func (w *worker) close() {
