@@ -46,6 +46,7 @@ func (b *stdinReader) fill() {
 		b.done = len(rec.content) == 0
 	case rec.typ == typeAbortRequest && rec.id == b.id:
 		b.err = errAborted
+		b.s.cancel()
 	case rec.typ == typeBeginRequest:
 		writeEndRequest(b.s.bw, rec.id, 0, statusCantMpxConn)
 	case rec.typ == typeGetValues:

@@ -24,7 +24,7 @@ const (
 // workers come and go; workers get file, a duplicate sharing the socket.
 type listener struct {
 	kind    string
-	addr    string // as configured
+	addr    string       // as configured
 	ln      net.Listener // nil once handed to the workers alone (leavePoller)
 	file    *os.File     // handed to workers; non-blocking, kept out of the runtime's poller
 	path    string       // of a unix socket, removed by Close

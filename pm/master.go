@@ -29,6 +29,7 @@ type child struct {
 	termSent bool      // sent SIGTERM for process_control_timeout
 	ready    bool      // it said it takes SIGQUIT as a graceful stop (see sayReady)
 	quitDue  bool      // SIGQUIT kept from it until it is ready
+	timedOut time.Time // when it was sent SIGTERM for request_terminate_timeout
 	killed   bool      // sent SIGKILL for request_terminate_timeout
 	slowSeen time.Time // accepted time of the request already counted as slow
 }

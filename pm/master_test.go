@@ -308,16 +308,22 @@ func TestRequestTimeoutsDecisions(t *testing.T) {
 	for _, k := range m.kids {
 		c = k
 	}
-	for range 7 {
+	for range 6 {
 		b.now = b.now.Add(time.Second)
 		m.maintain()
 	}
+	sigs := c.proc.(*fakeProc).sigs
+	if len(sigs) != 1 || sigs[0] != syscall.SIGTERM {
+		t.Errorf("a request past request_terminate_timeout: its worker got %v, want SIGTERM first", sigs)
+	}
+	b.now = b.now.Add(killGrace)
+	m.maintain()
 	if b.slowReqs != 1 {
 		t.Errorf("one request past request_slowlog_timeout counted %d times", b.slowReqs)
 	}
-	sigs := c.proc.(*fakeProc).sigs
-	if len(sigs) != 1 || sigs[0] != syscall.SIGKILL {
-		t.Errorf("a request past request_terminate_timeout: its worker got %v, want one SIGKILL", sigs)
+	sigs = c.proc.(*fakeProc).sigs
+	if len(sigs) != 2 || sigs[1] != syscall.SIGKILL {
+		t.Errorf("a worker still there %s after SIGTERM got %v, want SIGTERM then SIGKILL", killGrace, sigs)
 	}
 	b.setAll(scoreboard.Running) // a new request
 	for range 3 {

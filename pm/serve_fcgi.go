@@ -30,6 +30,10 @@ type fcgiServer struct {
 	bw  *bufio.Writer
 	out streamWriter
 
+	// newContext, when set, makes a request's context and the function
+	// that ends it; cancel is the current request's.
+	newContext func() (context.Context, context.CancelFunc)
+	cancel     context.CancelFunc
 }
 
 func newFCGIServer(serve func(http.ResponseWriter, *http.Request, string), st *stages, log *slog.Logger) *fcgiServer {
@@ -155,6 +159,12 @@ func (s *fcgiServer) serveRequest(id uint16) (broken bool, err error) {
 	if s.access != nil {
 		began = time.Now()
 	}
+	ctx, cancel := context.Background(), context.CancelFunc(func() {})
+	if s.newContext != nil {
+		ctx, cancel = s.newContext()
+	}
+	s.cancel = cancel
+	defer cancel()
 	ended := false
 	defer func() {
 		if !ended {
@@ -168,7 +178,7 @@ func (s *fcgiServer) serveRequest(id uint16) (broken bool, err error) {
 	body := &stdinReader{s: s, id: id}
 	w := &fcgiResponse{header: http.Header{}, out: &s.out}
 	s.out.id, s.out.buf = id, s.out.buf[:0]
-	r, err := newRequest(params)
+	r, err := newRequest(ctx, params)
 	var user string // of the Basic authorization, as PHP-FPM's auth_user
 	if err != nil {
 		bad := &http.Request{Method: params["REQUEST_METHOD"], URL: &url.URL{RawQuery: params["QUERY_STRING"]}}
@@ -245,7 +255,7 @@ func (s *fcgiServer) readParams(id uint16) (map[string]string, error) {
 // newRequest builds the http.Request of a FastCGI request as a CGI
 // program would, defaulting a missing method to GET and protocol to
 // HTTP/1.0 (as PHP does for cgi-fcgi style clients).
-func newRequest(params map[string]string) (*http.Request, error) {
+func newRequest(ctx context.Context, params map[string]string) (*http.Request, error) {
 	if params["REQUEST_METHOD"] == "" {
 		params["REQUEST_METHOD"] = http.MethodGet
 	}
@@ -256,5 +266,5 @@ func newRequest(params map[string]string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r.WithContext(context.WithValue(context.Background(), paramsKey{}, params)), nil
+	return r.WithContext(context.WithValue(ctx, paramsKey{}, params)), nil
 }

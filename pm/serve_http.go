@@ -1,6 +1,7 @@
 package pm
 
 import (
+	"context"
 	"log/slog"
 	"net"
 	"net/http"
@@ -21,7 +22,7 @@ type httpServer struct {
 	access   *accessLog // nil without access.log
 }
 
-func newHTTPServer(serve func(http.ResponseWriter, *http.Request, string), st *stages, log *slog.Logger) *httpServer {
+func newHTTPServer(serve func(http.ResponseWriter, *http.Request, string), st *stages, log *slog.Logger, base context.Context) *httpServer {
 	h := &httpServer{ln: newConnQueue(), done: make(chan struct{}, 1)}
 	h.srv = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -46,6 +47,7 @@ func newHTTPServer(serve func(http.ResponseWriter, *http.Request, string), st *s
 			h.access.write(httpEntry(r, began, user, sw), st)
 		}),
 		ReadHeaderTimeout: 30 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return base },
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		ConnState: func(c net.Conn, s http.ConnState) {
 			if s == http.StateClosed || s == http.StateHijacked {

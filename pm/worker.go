@@ -26,15 +26,16 @@ type worker struct {
 	status  http.Handler
 	ping    http.Handler
 
-	board  *scoreboard.Board
-	stages *stages
-	access *accessLog // nil without access.log
-	slow   *slowlog   // nil without slowlog
-	acc    *acceptor
-	fcgi   *fcgiServer
-	http   *httpServer
-	held   held
-	served int
+	board    *scoreboard.Board
+	stages   *stages
+	access   *accessLog // nil without access.log
+	slow     *slowlog   // nil without slowlog
+	acc      *acceptor
+	fcgi     *fcgiServer
+	http     *httpServer
+	held     held
+	contexts *requestContexts
+	served   int
 }
 
 // earlyQuit receives a worker's SIGQUIT from the start of the process, not
@@ -43,9 +44,17 @@ type worker struct {
 // goroutine's stack and exit.
 var earlyQuit = make(chan os.Signal, 1)
 
+// earlyTerm receives a worker's SIGTERM from the start of the process: the
+// master's word that the request in flight has run out of time
+// (request_terminate_timeout, process_control_timeout). The worker cancels
+// the request's context and exits once it ends; the master kills it after
+// a short grace if it does not.
+var earlyTerm = make(chan os.Signal, 1)
+
 func init() {
 	if IsWorker() {
 		signal.Notify(earlyQuit, syscall.SIGQUIT)
+		signal.Notify(earlyTerm, syscall.SIGTERM)
 		signal.Notify(traceRequests, traceSignal)
 	}
 }
@@ -63,8 +72,10 @@ func runWorker(ctx context.Context, cfg Config, handler http.Handler) error {
 	}
 	log := cfg.logger().With("pool", h.cfg.Pool, "pid", os.Getpid())
 	go watchMaster(h.parentFD, log)
+	term, terminate := context.WithCancel(context.Background())
+	defer terminate()
 	w := &worker{cfg: h.cfg, log: log, handler: handler}
-	if err := w.setup(h); err != nil {
+	if err := w.setup(h, term); err != nil {
 		return err
 	}
 	defer w.close()
@@ -75,9 +86,13 @@ func runWorker(ctx context.Context, cfg Config, handler http.Handler) error {
 	}
 
 	defer signal.Stop(earlyQuit)
+	defer signal.Stop(earlyTerm)
 	go func() {
 		select {
 		case <-earlyQuit:
+		case <-earlyTerm:
+			log.Warn("terminated: cancelling the request in flight")
+			terminate()
 		case <-ctx.Done():
 		}
 		w.stop()
@@ -96,7 +111,7 @@ func watchMaster(fd int, log *slog.Logger) {
 }
 
 // setup takes up the scoreboard slot and the sockets.
-func (w *worker) setup(h *handover) error {
+func (w *worker) setup(h *handover, term context.Context) error {
 	var rec recorder
 	board, err := openBoard(h.board)
 	if err != nil {
@@ -121,7 +136,10 @@ func (w *worker) setup(h *handover) error {
 		w.ping = status.Ping(h.cfg.PingResponse)
 	}
 	w.fcgi = newFCGIServer(w.dispatch, w.stages, w.log)
-	w.http = newHTTPServer(w.dispatch, w.stages, w.log)
+	if w.contexts, err = newRequestContexts(term); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	w.http = newHTTPServer(w.dispatch, w.stages, w.log, term)
 	if h.cfg.AccessFormat != "" {
 		if w.access, err = newAccessLog(h.accessFD, h.cfg.AccessFormat, h.cfg.Pool, w.log); err != nil {
 			return err
@@ -199,6 +217,7 @@ func (w *worker) serveFastCGI(c *conn) {
 		return
 	}
 	w.fcgi.start(c)
+	w.fcgi.newContext = func() (context.Context, context.CancelFunc) { return w.contexts.forConn(c) }
 	for {
 		w.stages.begin()
 		if !w.held.waitFor(c) {
@@ -265,6 +284,7 @@ func (w *worker) stop() {
 
 func (w *worker) close() {
 	w.acc.close()
+	w.contexts.close()
 	w.http.close()
 	w.board.Close()
 	if w.access != nil {

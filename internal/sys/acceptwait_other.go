@@ -2,8 +2,6 @@
 
 package sys
 
-
-
 // AcceptWaiter waits for a connection on any of a process's listening
 // sockets, or for a stop descriptor. Off Linux it polls them: every
 // waiting process wakes for each connection, and those that find it taken
@@ -40,4 +38,3 @@ func (w *AcceptWaiter) Wait(ready []bool) (stop bool, err error) {
 
 // Close releases the waiter.
 func (w *AcceptWaiter) Close() error { return nil }
-

@@ -98,11 +98,13 @@ func sockaddrString(sa unix.Sockaddr) string {
 	return ""
 }
 
-// WaitHangup waits until the socket fd has bytes to read or its peer hung
-// up, or until wake (a pipe's read end) becomes readable. It reports
-// whether fd did; EINTR is retried.
+// WaitHangup waits until the peer of the socket fd hangs up (or the socket
+// fails), or until wake (a pipe's read end) becomes readable, and reports
+// whether fd hung up. Bytes waiting to be read do not end the wait. Off
+// Linux, where poll has no POLLRDHUP, only a socket closed both ways (or
+// failed) counts. EINTR is retried.
 func WaitHangup(fd, wake int) (bool, error) {
-	pfds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN | pollRdHup}, {Fd: int32(wake), Events: unix.POLLIN}}
+	pfds := []unix.PollFd{{Fd: int32(fd), Events: pollRdHup}, {Fd: int32(wake), Events: unix.POLLIN}}
 	for {
 		_, err := unix.Poll(pfds, -1)
 		if errors.Is(err, unix.EINTR) {
