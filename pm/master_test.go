@@ -308,7 +308,7 @@ func TestRequestTimeoutsDecisions(t *testing.T) {
 	for _, k := range m.kids {
 		c = k
 	}
-	for range 6 {
+	for range 5 {
 		b.now = b.now.Add(time.Second)
 		m.maintain()
 	}
