@@ -10,7 +10,9 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
+	"time"
 
 	"github.com/fpmshm/fpmshm/scoreboard"
 	"github.com/fpmshm/fpmshm/shm"
@@ -36,6 +38,7 @@ type worker struct {
 	held     held
 	contexts *requestContexts
 	served   int
+	yielded  time.Time // see yieldToRuntime
 }
 
 // earlyQuit receives a worker's SIGQUIT from the start of the process, not
@@ -220,6 +223,7 @@ func (w *worker) serveFastCGI(c *conn) {
 	w.fcgi.newContext = func() (context.Context, context.CancelFunc) { return w.contexts.forConn(c) }
 	for {
 		w.stages.begin()
+		w.yieldToRuntime()
 		if !w.held.waitFor(c) {
 			return // stopping: no request has begun on c
 		}
@@ -238,6 +242,25 @@ func (w *worker) serveFastCGI(c *conn) {
 		}
 	}
 }
+
+// yieldToRuntime lets the Go scheduler see the worker's goroutine change
+// hands every yieldEvery. A goroutine that only ever blocks in system
+// calls keeps its P without a scheduling tick; after 10ms the runtime's
+// monitor takes it for a long-running goroutine, takes the P from it in
+// its next system call, and goes back to waking every 20µs: thousands of
+// wake-ups a second per worker, the costliest thing in a busy worker's
+// profile. A yield costs a wake-up of another thread, so it is not made
+// for every request.
+func (w *worker) yieldToRuntime() {
+	if now := time.Now(); now.Sub(w.yielded) >= yieldEvery {
+		w.yielded = now
+		runtime.Gosched()
+	}
+}
+
+// yieldEvery is how often a busy worker yields: well within the runtime
+// monitor's 10ms.
+const yieldEvery = 5 * time.Millisecond
 
 // endWait logs why a wait for a request ended without one, unless the web
 // server simply closed the connection.
