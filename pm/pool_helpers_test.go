@@ -48,9 +48,21 @@ func helperPool(args []string) int {
 }
 
 // testHandler answers "ok <pid>", after sleeping for ?d=DURATION and
-// writing ?say=TEXT to its standard error.
+// writing ?say=TEXT to its standard error. With ?wait=ctx&mark=PATH it
+// reads the body, waits up to 20s for the request's context to be
+// cancelled, and writes what it saw to PATH.
 func testHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if q := r.URL.Query(); q.Get("wait") == "ctx" {
+			_, err := io.ReadAll(r.Body)
+			seen := "not cancelled"
+			select {
+			case <-r.Context().Done():
+				seen = "cancelled"
+			case <-time.After(20 * time.Second):
+			}
+			os.WriteFile(q.Get("mark"), []byte(fmt.Sprintf("%s: %v (body: %v)", seen, r.Context().Err(), err)), 0o644)
+		}
 		if d, err := time.ParseDuration(r.URL.Query().Get("d")); err == nil {
 			time.Sleep(d)
 		}
@@ -120,18 +132,21 @@ func startPoolFrom(t *testing.T, cfg Config, exe string) *testPool {
 		return err == nil
 	})
 	// The master binds its sockets before it makes the scoreboard.
-	var seg *shm.Segment
+	// It may be found before it is laid out: then it is opened again.
 	p.waitFor("the scoreboard", 10*time.Second, func() bool {
-		seg, err = shm.Attach(p.cmd.Process.Pid, scoreboard.SegmentName(DefaultPool), false)
-		if err != nil && !errors.Is(err, shm.ErrNotFound) {
-			t.Fatalf("attach the scoreboard: %v", err)
+		seg, err := shm.Attach(p.cmd.Process.Pid, scoreboard.SegmentName(DefaultPool), false)
+		if err != nil {
+			if !errors.Is(err, shm.ErrNotFound) {
+				t.Fatalf("attach the scoreboard: %v", err)
+			}
+			return false
 		}
-		return err == nil
+		if p.board, err = scoreboard.Open(seg); err != nil {
+			seg.Free()
+			return false
+		}
+		return true
 	})
-	if p.board, err = scoreboard.Open(seg); err != nil {
-		seg.Free()
-		t.Fatal(err)
-	}
 	return p
 }
 
