@@ -6,3 +6,4 @@ const inheritsNonblock = false
 
 // pollRdHup asks poll to report a peer that shut its end down.
 const pollRdHup = 0x2000 // POLLRDHUP
+
