@@ -259,4 +259,3 @@ func TestContextCancelledOnTerminateTimeout(t *testing.T) {
 		}
 	})
 }
-

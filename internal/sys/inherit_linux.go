@@ -6,4 +6,3 @@ const inheritsNonblock = false
 
 // pollRdHup asks poll to report a peer that shut its end down.
 const pollRdHup = 0x2000 // POLLRDHUP
-
