@@ -54,6 +54,8 @@ type workerConfig struct {
 	PingResponse string
 	NoScoreboard bool
 	AccessFormat string // when the worker has an access log
+
+	RequestMaxHeaderBytes int
 }
 
 // workerConfig returns what c's workers need of it.
@@ -61,7 +63,7 @@ func (c *Config) workerConfig() workerConfig {
 	return workerConfig{
 		Pool: c.Pool, MaxRequests: c.MaxRequests, StatusPath: c.StatusPath,
 		PingPath: c.PingPath, PingResponse: c.PingResponse, NoScoreboard: c.NoScoreboard,
-		AccessFormat: c.accessFormat(),
+		AccessFormat: c.accessFormat(), RequestMaxHeaderBytes: c.RequestMaxHeaderBytes,
 	}
 }
 

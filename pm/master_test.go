@@ -374,7 +374,7 @@ func TestReloadTakesUpConfiguration(t *testing.T) {
 		t.Fatalf("%d workers after the reload, want pm.max_children = 2 kept", len(m.kids))
 	}
 	for pid := range m.kids {
-		if got, want := sp.cfgs[pid], (workerConfig{Pool: "www", MaxRequests: 100, PingPath: "/ping", PingResponse: "new"}); got != want {
+		if got, want := sp.cfgs[pid], (workerConfig{Pool: "www", MaxRequests: 100, PingPath: "/ping", PingResponse: "new", RequestMaxHeaderBytes: DefaultRequestMaxHeaderBytes}); got != want {
 			t.Errorf("worker %d started with %+v, want %+v", pid, got, want)
 		}
 	}

@@ -1,10 +1,8 @@
 package pm
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -14,12 +12,14 @@ import (
 	"runtime/debug"
 	"sync"
 	"time"
+
+	"github.com/fpmshm/fpmshm/internal/fcgi"
 )
 
 // fcgiServer serves FastCGI connections one at a time, one request at a
 // time, as a PHP-FPM child does: FCGI_MAX_CONNS and FCGI_MAX_REQS are 1
 // and requests are not multiplexed. Its buffers are reused across
-// connections.
+// connections; a request's parameters are read up to maxHeader bytes.
 type fcgiServer struct {
 	serve  func(w http.ResponseWriter, r *http.Request, scriptName string)
 	stages *stages
@@ -27,9 +27,8 @@ type fcgiServer struct {
 	log    *slog.Logger
 	peer   string // the web server's address on the current connection; "" on a unix socket
 
-	rr  recordReader
-	bw  *bufio.Writer
-	out streamWriter
+	maxHeader int // request_max_header_bytes
+	fc        *fcgi.Conn
 
 	mu       sync.Mutex // guards conn, idle and stopping, for stopIdle
 	conn     net.Conn
@@ -37,12 +36,10 @@ type fcgiServer struct {
 	stopping bool
 }
 
-func newFCGIServer(serve func(http.ResponseWriter, *http.Request, string), st *stages, log *slog.Logger) *fcgiServer {
-	s := &fcgiServer{serve: serve, stages: st, log: log}
-	s.rr.r = bufio.NewReaderSize(nil, 16<<10)
-	s.bw = bufio.NewWriterSize(nil, 16<<10)
-	s.out = streamWriter{w: s.bw, typ: typeStdout, buf: make([]byte, 0, maxRecordContent)}
-	return s
+// newFCGIServer is a fcgiServer of serve whose requests carry at most
+// maxHeader bytes of parameters.
+func newFCGIServer(serve func(http.ResponseWriter, *http.Request, string), st *stages, log *slog.Logger, maxHeader int) *fcgiServer {
+	return &fcgiServer{serve: serve, stages: st, log: log, maxHeader: maxHeader, fc: fcgi.NewConn(maxHeader)}
 }
 
 // paramsKey is the context key of a request's FastCGI parameters.
@@ -58,19 +55,22 @@ func Params(r *http.Request) map[string]string {
 
 // serveConn serves the requests of c in turn until the peer closes it, a
 // request ends without FCGI_KEEP_CONN, or done (called after each request)
-// returns true. It closes c.
-func (s *fcgiServer) serveConn(c net.Conn, done func() (stop bool)) error {
+// returns true. It closes c, with a log line when the web server broke
+// the protocol.
+func (s *fcgiServer) serveConn(c net.Conn, done func() (stop bool)) (err error) {
 	s.setConn(c, false)
 	defer func() {
 		s.setConn(nil, false)
 		c.Close()
+		if errors.Is(err, fcgi.ErrProtocol) {
+			s.log.Warn("closed a FastCGI connection that broke the protocol", "err", err)
+		}
 	}()
 	s.peer = ""
 	if a := c.RemoteAddr(); a != nil && s.access != nil { // only the access log asks
 		s.peer = peerHost(a.String())
 	}
-	s.rr.r.Reset(c)
-	s.bw.Reset(c)
+	s.fc.Reset(c, c)
 	for first := true; ; first = false {
 		if !first {
 			s.setConn(c, true)
@@ -117,65 +117,16 @@ func (s *fcgiServer) stopIdle() {
 // readBegin reads records up to the next FCGI_BEGIN_REQUEST of a
 // responder, answering FCGI_GET_VALUES and refusing other roles.
 func (s *fcgiServer) readBegin() (id uint16, keep bool, err error) {
-	for {
-		rec, err := s.rr.next()
-		if err != nil {
-			if s.idleTimedOut(err) {
-				return 0, false, errIdleStop
-			}
-			return 0, false, err
-		}
-		switch rec.typ {
-		case typeBeginRequest:
-			if len(rec.content) < 8 {
-				return 0, false, fmt.Errorf("%w: short FCGI_BEGIN_REQUEST", errProtocol)
-			}
-			if role := uint16(rec.content[0])<<8 | uint16(rec.content[1]); role != roleResponder {
-				writeEndRequest(s.bw, rec.id, 0, statusUnknownRole)
-				if err := s.bw.Flush(); err != nil {
-					return 0, false, err
-				}
-				continue
-			}
-			return rec.id, rec.content[2]&flagKeepConn != 0, nil
-		case typeGetValues:
-			if err := s.answerGetValues(rec.content); err != nil {
-				return 0, false, err
-			}
-		case typeAbortRequest, typeParams, typeStdin, typeData:
-			// the rest of a request already ended: nothing to do
-		default:
-			if rec.id == 0 {
-				writeRecord(s.bw, typeUnknownType, 0, []byte{rec.typ, 0, 0, 0, 0, 0, 0, 0})
-				if err := s.bw.Flush(); err != nil {
-					return 0, false, err
-				}
-			}
-		}
+	req, err := s.fc.Next()
+	if err != nil && s.idleTimedOut(err) {
+		return 0, false, errIdleStop
 	}
+	return req.ID, req.KeepConn, err
 }
 
 func (s *fcgiServer) idleTimedOut(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
-}
-
-// answerGetValues answers FCGI_GET_VALUES: one connection, one request,
-// no multiplexing.
-func (s *fcgiServer) answerGetValues(content []byte) error {
-	asked := map[string]string{}
-	if err := parseParams(content, asked); err != nil {
-		return err
-	}
-	values := map[string]string{"FCGI_MAX_CONNS": "1", "FCGI_MAX_REQS": "1", "FCGI_MPXS_CONNS": "0"}
-	var b []byte
-	for name := range asked {
-		if v, ok := values[name]; ok {
-			b = appendPair(b, name, v)
-		}
-	}
-	writeRecord(s.bw, typeGetValuesResult, 0, b)
-	return s.bw.Flush()
 }
 
 // serveRequest reads request id's parameters, runs the handler with its
@@ -197,13 +148,22 @@ func (s *fcgiServer) serveRequest(id uint16) (broken bool, err error) {
 			s.stages.end()
 		}
 	}()
-	params, err := s.readParams(id)
+	w := &fcgiResponse{header: http.Header{}, fc: s.fc}
+	params, err := s.fc.ReadParams()
+	if errors.Is(err, fcgi.ErrParamsTooLarge) {
+		s.log.Warn("a request's FastCGI parameters are larger than request_max_header_bytes: answered 431 and closed the connection",
+			"request_max_header_bytes", s.maxHeader, "err", err)
+		s.stages.info(&http.Request{URL: &url.URL{}}, "", "", "")
+		http.Error(w, "431 request header fields too large", http.StatusRequestHeaderFieldsTooLarge)
+		w.finish()
+		ended = true
+		s.stages.end()
+		return true, s.fc.EndRequest(0)
+	}
 	if err != nil {
 		return true, err
 	}
-	body := &stdinReader{s: s, id: id}
-	w := &fcgiResponse{header: http.Header{}, out: &s.out}
-	s.out.id, s.out.buf = id, s.out.buf[:0]
+	body := s.fc.Body()
 	r, err := newRequest(params)
 	var user string // of the Basic authorization, as PHP-FPM's auth_user
 	if err != nil {
@@ -217,16 +177,12 @@ func (s *fcgiServer) serveRequest(id uint16) (broken bool, err error) {
 		broken = s.runHandler(w, r, params["SCRIPT_NAME"])
 	}
 	w.finish()
-	if err := body.drain(); err != nil {
-		return true, err
-	}
-	if err := s.out.close(); err != nil {
+	if err := body.Drain(); err != nil {
 		return true, err
 	}
 	ended = true
 	s.stages.end()
-	writeEndRequest(s.bw, id, 0, statusRequestComplete)
-	err = s.bw.Flush()
+	err = s.fc.EndRequest(0)
 	if s.access != nil {
 		s.access.write(fcgiEntry(params, r, user, s.peer, began, w), s.stages)
 	}
@@ -249,33 +205,6 @@ func (s *fcgiServer) runHandler(w *fcgiResponse, r *http.Request, scriptName str
 	}()
 	s.serve(w, r, scriptName)
 	return false
-}
-
-// readParams reads the FCGI_PARAMS stream of request id.
-func (s *fcgiServer) readParams(id uint16) (map[string]string, error) {
-	var stream []byte
-	for {
-		rec, err := s.rr.next()
-		if err != nil {
-			return nil, err
-		}
-		switch {
-		case rec.typ == typeParams && rec.id == id:
-			if len(rec.content) == 0 {
-				params := make(map[string]string, 32)
-				return params, parseParams(stream, params)
-			}
-			stream = append(stream, rec.content...)
-		case rec.typ == typeBeginRequest:
-			writeEndRequest(s.bw, rec.id, 0, statusCantMpxConn)
-		case rec.typ == typeAbortRequest && rec.id == id:
-			return nil, fmt.Errorf("request %d aborted while sending its parameters", id)
-		case rec.typ == typeGetValues:
-			if err := s.answerGetValues(rec.content); err != nil {
-				return nil, err
-			}
-		}
-	}
 }
 
 // newRequest builds the http.Request of a FastCGI request as a CGI

@@ -118,7 +118,7 @@ func (w *worker) setup(h *handover) error {
 	if h.cfg.PingPath != "" {
 		w.ping = status.Ping(h.cfg.PingResponse)
 	}
-	w.fcgi = newFCGIServer(w.dispatch, w.stages, w.log)
+	w.fcgi = newFCGIServer(w.dispatch, w.stages, w.log, h.cfg.RequestMaxHeaderBytes)
 	w.http = newHTTPServer(w.dispatch, w.stages, w.log)
 	if h.cfg.AccessFormat != "" {
 		if w.access, err = newAccessLog(h.accessFD, h.cfg.AccessFormat, h.cfg.Pool, w.log); err != nil {

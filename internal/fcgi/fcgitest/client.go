@@ -51,7 +51,7 @@ type Request struct {
 	Role     uint16            // fcgi.RoleResponder when 0
 	KeepConn bool              // FCGI_KEEP_CONN
 	Params   map[string]string // FCGI_PARAMS, sent in one record
-	Body     io.Reader         // FCGI_STDIN, sent in records of at most BodyRecord bytes as it is read
+	Body     io.Reader         // FCGI_STDIN, sent in records of at most BodyRecord bytes as it is read, each at once
 	// BodyRecord is the most content of one FCGI_STDIN record; MaxContent when 0.
 	BodyRecord int
 }
@@ -128,8 +128,11 @@ func (c *Client) Send(req *Request) error {
 		buf := make([]byte, size)
 		for {
 			n, err := req.Body.Read(buf)
-			if n > 0 {
+			if n > 0 { // sent at once: the server may answer before the body ends
 				if err := WriteRecord(w, fcgi.TypeStdin, id, buf[:n]); err != nil {
+					return err
+				}
+				if err := w.Flush(); err != nil {
 					return err
 				}
 			}
