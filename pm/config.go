@@ -61,6 +61,12 @@ type Config struct {
 	// RequestSlowlogTimeout is request_slowlog_timeout: a request running
 	// longer than this is counted in "slow requests" and logged; 0 is off.
 	RequestSlowlogTimeout time.Duration
+	// RequestMaxHeaderBytes is request_max_header_bytes: the most bytes of
+	// FastCGI parameters (FCGI_PARAMS: the CGI variables and the HTTP
+	// headers) one request may send. A worker answers a request past it
+	// with 431 Request Header Fields Too Large and closes the connection,
+	// reading no more of it. 1 MiB when zero, as net/http's MaxHeaderBytes.
+	RequestMaxHeaderBytes int
 
 	// Listen is the FastCGI socket (listen): "host:port", "port" (all
 	// addresses) or the path of a unix socket (containing a '/'). Empty
@@ -153,11 +159,12 @@ type Config struct {
 
 // The defaults Validate applies.
 const (
-	DefaultPool               = "www"
-	DefaultListenBacklog      = 511
-	DefaultListenMode         = 0o660
-	DefaultMaxSpawnRate       = 32
-	DefaultProcessIdleTimeout = 10 * time.Second
+	DefaultPool                  = "www"
+	DefaultListenBacklog         = 511
+	DefaultListenMode            = 0o660
+	DefaultMaxSpawnRate          = 32
+	DefaultProcessIdleTimeout    = 10 * time.Second
+	DefaultRequestMaxHeaderBytes = 1 << 20
 
 	DefaultRequestFirstByteTimeout = 5 * time.Second
 )
@@ -208,6 +215,9 @@ func (c *Config) Validate() error {
 	if c.MaxRequests < 0 {
 		return fail("pm.max_requests (%d) must not be negative", c.MaxRequests)
 	}
+	if c.RequestMaxHeaderBytes < 0 {
+		return fail("request_max_header_bytes (%d) must not be negative", c.RequestMaxHeaderBytes)
+	}
 	if c.NoScoreboard && c.PM != Static {
 		return fail("the scoreboard can only be turned off with pm = static")
 	}
@@ -250,6 +260,9 @@ func (c *Config) fillDefaults() {
 	}
 	if c.RequestFirstByteTimeout == 0 {
 		c.RequestFirstByteTimeout = DefaultRequestFirstByteTimeout
+	}
+	if c.RequestMaxHeaderBytes == 0 {
+		c.RequestMaxHeaderBytes = DefaultRequestMaxHeaderBytes
 	}
 	if c.PingPath != "" && c.PingResponse == "" {
 		c.PingResponse = "pong"

@@ -56,7 +56,8 @@ type workerConfig struct {
 	NoScoreboard bool
 	AccessFormat string // when the worker has an access log
 
-	FirstByteTimeout time.Duration // request_first_byte_timeout
+	FirstByteTimeout      time.Duration // request_first_byte_timeout
+	RequestMaxHeaderBytes int
 }
 
 // workerConfig returns what c's workers need of it.
@@ -65,6 +66,7 @@ func (c *Config) workerConfig() workerConfig {
 		Pool: c.Pool, MaxRequests: c.MaxRequests, StatusPath: c.StatusPath,
 		PingPath: c.PingPath, PingResponse: c.PingResponse, NoScoreboard: c.NoScoreboard,
 		AccessFormat: c.accessFormat(), FirstByteTimeout: c.RequestFirstByteTimeout,
+		RequestMaxHeaderBytes: c.RequestMaxHeaderBytes,
 	}
 }
 

@@ -381,7 +381,7 @@ func TestReloadTakesUpConfiguration(t *testing.T) {
 	}
 	for pid := range m.kids {
 		if got, want := sp.cfgs[pid], (workerConfig{Pool: "www", MaxRequests: 100, PingPath: "/ping", PingResponse: "new",
-			FirstByteTimeout: DefaultRequestFirstByteTimeout}); got != want {
+			FirstByteTimeout: DefaultRequestFirstByteTimeout, RequestMaxHeaderBytes: DefaultRequestMaxHeaderBytes}); got != want {
 			t.Errorf("worker %d started with %+v, want %+v", pid, got, want)
 		}
 	}

@@ -48,11 +48,15 @@ func helperPool(args []string) int {
 }
 
 // testHandler answers "ok <pid>", after sleeping for ?d=DURATION and
-// writing ?say=TEXT to its standard error. With ?wait=ctx&mark=PATH it
-// reads the body, waits up to 20s for the request's context to be
-// cancelled, and writes what it saw to PATH.
+// writing ?say=TEXT to its standard error. With ?stream, it reads the body
+// first, writing and flushing "MiB n" as each MiB of it arrives. With
+// ?wait=ctx&mark=PATH it reads the body, waits up to 20s for the request's
+// context to be cancelled, and writes what it saw to PATH.
 func testHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Has("stream") {
+			streamBody(w, r)
+		}
 		if q := r.URL.Query(); q.Get("wait") == "ctx" {
 			_, err := io.ReadAll(r.Body)
 			seen := "not cancelled"
@@ -71,6 +75,25 @@ func testHandler() http.Handler {
 		}
 		fmt.Fprintf(w, "ok %d", os.Getpid())
 	})
+}
+
+// streamBody reads r's body, writing and flushing "MiB n" to w as each
+// MiB arrives, then "total n".
+func streamBody(w http.ResponseWriter, r *http.Request) {
+	buf := make([]byte, 32<<10)
+	total := 0
+	for {
+		n, err := r.Body.Read(buf)
+		if total>>20 != (total+n)>>20 {
+			fmt.Fprintf(w, "MiB %d\n", (total+n)>>20)
+			w.(http.Flusher).Flush()
+		}
+		total += n
+		if err != nil {
+			break
+		}
+	}
+	fmt.Fprintf(w, "total %d\n", total)
 }
 
 // testPool is a master started by a test, with an HTTP client for its

@@ -1,10 +1,8 @@
 package pm
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -13,12 +11,14 @@ import (
 	"net/url"
 	"runtime/debug"
 	"time"
+
+	"github.com/fpmshm/fpmshm/internal/fcgi"
 )
 
 // fcgiServer serves FastCGI connections one at a time, one request at a
 // time, as a PHP-FPM child does: FCGI_MAX_CONNS and FCGI_MAX_REQS are 1
 // and requests are not multiplexed. Its buffers are reused across
-// connections.
+// connections; a request's parameters are read up to maxHeader bytes.
 type fcgiServer struct {
 	serve  func(w http.ResponseWriter, r *http.Request, scriptName string)
 	stages *stages
@@ -26,22 +26,18 @@ type fcgiServer struct {
 	log    *slog.Logger
 	peer   string // the web server's address on the current connection; "" on a unix socket
 
-	rr  recordReader
-	bw  *bufio.Writer
-	out streamWriter
+	maxHeader int // request_max_header_bytes
+	fc        *fcgi.Conn
 
 	// newContext, when set, makes a request's context and the function
-	// that ends it; cancel is the current request's.
+	// that ends it.
 	newContext func() (context.Context, context.CancelFunc)
-	cancel     context.CancelFunc
 }
 
-func newFCGIServer(serve func(http.ResponseWriter, *http.Request, string), st *stages, log *slog.Logger) *fcgiServer {
-	s := &fcgiServer{serve: serve, stages: st, log: log}
-	s.rr.r = bufio.NewReaderSize(nil, 16<<10)
-	s.bw = bufio.NewWriterSize(nil, 16<<10)
-	s.out = streamWriter{w: s.bw, typ: typeStdout, buf: make([]byte, 0, maxRecordContent)}
-	return s
+// newFCGIServer is a fcgiServer of serve whose requests carry at most
+// maxHeader bytes of parameters.
+func newFCGIServer(serve func(http.ResponseWriter, *http.Request, string), st *stages, log *slog.Logger, maxHeader int) *fcgiServer {
+	return &fcgiServer{serve: serve, stages: st, log: log, maxHeader: maxHeader, fc: fcgi.NewConn(maxHeader)}
 }
 
 // paramsKey is the context key of a request's FastCGI parameters.
@@ -68,11 +64,13 @@ func (s *fcgiServer) serveConn(c net.Conn, done func() (stop bool)) error {
 			if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
 				return nil
 			}
+			s.logBroken(err)
 			return err
 		}
 		broken, err := s.serveRequest(id)
 		stop := done()
 		if err != nil || broken || !keep || stop {
+			s.logBroken(err)
 			return err
 		}
 	}
@@ -86,64 +84,22 @@ func (s *fcgiServer) start(c net.Conn) {
 			s.peer = peerHost(a.String())
 		}
 	}
-	s.rr.r.Reset(c)
-	s.bw.Reset(c)
+	s.fc.Reset(c, c)
+}
+
+// logBroken logs a connection closed because the web server broke the
+// protocol.
+func (s *fcgiServer) logBroken(err error) {
+	if errors.Is(err, fcgi.ErrProtocol) {
+		s.log.Warn("closed a FastCGI connection that broke the protocol", "err", err)
+	}
 }
 
 // readBegin reads records up to the next FCGI_BEGIN_REQUEST of a
 // responder, answering FCGI_GET_VALUES and refusing other roles.
 func (s *fcgiServer) readBegin() (id uint16, keep bool, err error) {
-	for {
-		rec, err := s.rr.next()
-		if err != nil {
-			return 0, false, err
-		}
-		switch rec.typ {
-		case typeBeginRequest:
-			if len(rec.content) < 8 {
-				return 0, false, fmt.Errorf("%w: short FCGI_BEGIN_REQUEST", errProtocol)
-			}
-			if role := uint16(rec.content[0])<<8 | uint16(rec.content[1]); role != roleResponder {
-				writeEndRequest(s.bw, rec.id, 0, statusUnknownRole)
-				if err := s.bw.Flush(); err != nil {
-					return 0, false, err
-				}
-				continue
-			}
-			return rec.id, rec.content[2]&flagKeepConn != 0, nil
-		case typeGetValues:
-			if err := s.answerGetValues(rec.content); err != nil {
-				return 0, false, err
-			}
-		case typeAbortRequest, typeParams, typeStdin, typeData:
-			// the rest of a request already ended: nothing to do
-		default:
-			if rec.id == 0 {
-				writeRecord(s.bw, typeUnknownType, 0, []byte{rec.typ, 0, 0, 0, 0, 0, 0, 0})
-				if err := s.bw.Flush(); err != nil {
-					return 0, false, err
-				}
-			}
-		}
-	}
-}
-
-// answerGetValues answers FCGI_GET_VALUES: one connection, one request,
-// no multiplexing.
-func (s *fcgiServer) answerGetValues(content []byte) error {
-	asked := map[string]string{}
-	if err := parseParams(content, asked); err != nil {
-		return err
-	}
-	values := map[string]string{"FCGI_MAX_CONNS": "1", "FCGI_MAX_REQS": "1", "FCGI_MPXS_CONNS": "0"}
-	var b []byte
-	for name := range asked {
-		if v, ok := values[name]; ok {
-			b = appendPair(b, name, v)
-		}
-	}
-	writeRecord(s.bw, typeGetValuesResult, 0, b)
-	return s.bw.Flush()
+	req, err := s.fc.Next()
+	return req.ID, req.KeepConn, err
 }
 
 // serveRequest reads request id's parameters, runs the handler with its
@@ -163,7 +119,6 @@ func (s *fcgiServer) serveRequest(id uint16) (broken bool, err error) {
 	if s.newContext != nil {
 		ctx, cancel = s.newContext()
 	}
-	s.cancel = cancel
 	defer cancel()
 	ended := false
 	defer func() {
@@ -171,13 +126,22 @@ func (s *fcgiServer) serveRequest(id uint16) (broken bool, err error) {
 			s.stages.end()
 		}
 	}()
-	params, err := s.readParams(id)
+	w := &fcgiResponse{header: http.Header{}, fc: s.fc}
+	params, err := s.fc.ReadParams()
+	if errors.Is(err, fcgi.ErrParamsTooLarge) {
+		s.log.Warn("a request's FastCGI parameters are larger than request_max_header_bytes: answered 431 and closed the connection",
+			"request_max_header_bytes", s.maxHeader, "err", err)
+		s.stages.info(&http.Request{URL: &url.URL{}}, "", "", "")
+		http.Error(w, "431 request header fields too large", http.StatusRequestHeaderFieldsTooLarge)
+		w.finish()
+		ended = true
+		s.stages.end()
+		return true, s.fc.EndRequest(0)
+	}
 	if err != nil {
 		return true, err
 	}
-	body := &stdinReader{s: s, id: id}
-	w := &fcgiResponse{header: http.Header{}, out: &s.out}
-	s.out.id, s.out.buf = id, s.out.buf[:0]
+	body := s.fc.Body()
 	r, err := newRequest(ctx, params)
 	var user string // of the Basic authorization, as PHP-FPM's auth_user
 	if err != nil {
@@ -185,22 +149,18 @@ func (s *fcgiServer) serveRequest(id uint16) (broken bool, err error) {
 		s.stages.info(bad, params["SCRIPT_NAME"], params["SCRIPT_FILENAME"], "")
 		http.Error(w, "400 bad request: "+err.Error(), http.StatusBadRequest)
 	} else {
-		r.Body = body
+		r.Body = requestBody{body, cancel}
 		user, _, _ = r.BasicAuth()
 		s.stages.info(r, params["SCRIPT_NAME"], params["SCRIPT_FILENAME"], user)
 		broken = s.runHandler(w, r, params["SCRIPT_NAME"])
 	}
 	w.finish()
-	if err := body.drain(); err != nil {
-		return true, err
-	}
-	if err := s.out.close(); err != nil {
+	if err := body.Drain(); err != nil {
 		return true, err
 	}
 	ended = true
 	s.stages.end()
-	writeEndRequest(s.bw, id, 0, statusRequestComplete)
-	err = s.bw.Flush()
+	err = s.fc.EndRequest(0)
 	if s.access != nil {
 		s.access.write(fcgiEntry(params, r, user, s.peer, began, w), s.stages)
 	}
@@ -225,33 +185,6 @@ func (s *fcgiServer) runHandler(w *fcgiResponse, r *http.Request, scriptName str
 	return false
 }
 
-// readParams reads the FCGI_PARAMS stream of request id.
-func (s *fcgiServer) readParams(id uint16) (map[string]string, error) {
-	var stream []byte
-	for {
-		rec, err := s.rr.next()
-		if err != nil {
-			return nil, err
-		}
-		switch {
-		case rec.typ == typeParams && rec.id == id:
-			if len(rec.content) == 0 {
-				params := make(map[string]string, 32)
-				return params, parseParams(stream, params)
-			}
-			stream = append(stream, rec.content...)
-		case rec.typ == typeBeginRequest:
-			writeEndRequest(s.bw, rec.id, 0, statusCantMpxConn)
-		case rec.typ == typeAbortRequest && rec.id == id:
-			return nil, fmt.Errorf("request %d aborted while sending its parameters", id)
-		case rec.typ == typeGetValues:
-			if err := s.answerGetValues(rec.content); err != nil {
-				return nil, err
-			}
-		}
-	}
-}
-
 // newRequest builds the http.Request of a FastCGI request as a CGI
 // program would, defaulting a missing method to GET and protocol to
 // HTTP/1.0 (as PHP does for cgi-fcgi style clients).
@@ -267,4 +200,21 @@ func newRequest(ctx context.Context, params map[string]string) (*http.Request, e
 		return nil, err
 	}
 	return r.WithContext(context.WithValue(ctx, paramsKey{}, params)), nil
+}
+
+// requestBody is a request's body as the handler reads it: a read that
+// fails (the web server aborted the request, or the connection failed)
+// cancels the request's context.
+type requestBody struct {
+	*fcgi.Body
+	cancel context.CancelFunc
+}
+
+// Read reads the body.
+func (b requestBody) Read(p []byte) (int, error) {
+	n, err := b.Body.Read(p)
+	if err != nil && err != io.EOF {
+		b.cancel()
+	}
+	return n, err
 }

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fpmshm/fpmshm/internal/fcgi"
 	"github.com/fpmshm/fpmshm/scoreboard"
 	"github.com/fpmshm/fpmshm/shm"
 	"github.com/fpmshm/fpmshm/status"
@@ -138,7 +139,7 @@ func (w *worker) setup(h *handover, term context.Context) error {
 	if h.cfg.PingPath != "" {
 		w.ping = status.Ping(h.cfg.PingResponse)
 	}
-	w.fcgi = newFCGIServer(w.dispatch, w.stages, w.log)
+	w.fcgi = newFCGIServer(w.dispatch, w.stages, w.log, h.cfg.RequestMaxHeaderBytes)
 	if w.contexts, err = newRequestContexts(term); err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
@@ -235,6 +236,7 @@ func (w *worker) serveFastCGI(c *conn) {
 		broken, err := w.fcgi.serveRequest(id)
 		stop := w.requestDone()
 		if err != nil {
+			w.fcgi.logBroken(err)
 			w.log.Debug("fastcgi connection ended with an error", "err", err)
 		}
 		if err != nil || broken || !keep || stop {
@@ -270,8 +272,10 @@ func (w *worker) endWait(err error) {
 	case errors.Is(err, os.ErrDeadlineExceeded):
 		w.log.Debug("closing a connection that sent no request within request_first_byte_timeout",
 			"timeout", w.cfg.FirstByteTimeout)
+	case errors.Is(err, fcgi.ErrProtocol):
+		w.fcgi.logBroken(err)
 	default:
-		w.log.Warn("fastcgi connection", "err", err)
+		w.log.Debug("fastcgi connection ended while waiting for a request", "err", err)
 	}
 }
 

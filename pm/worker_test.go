@@ -4,32 +4,68 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/fpmshm/fpmshm/internal/fcgi"
+	"github.com/fpmshm/fpmshm/internal/fcgi/fcgitest"
 	"github.com/fpmshm/fpmshm/scoreboard"
 )
 
 // dialFastCGI opens a FastCGI connection to the pool.
-func (p *testPool) dialFastCGI() (net.Conn, *fcgiClient) {
+func (p *testPool) dialFastCGI() *fcgitest.Client {
 	p.t.Helper()
-	c, err := net.Dial("unix", p.cfg.Listen)
+	cl, err := fcgitest.Dial(p.cfg.Listen)
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	p.t.Cleanup(func() { c.Close() })
-	return c, newFCGIClient(c)
+	p.t.Cleanup(func() { cl.Close() })
+	return cl
 }
 
-// getParams are the FastCGI parameters of GET uri.
-func getParams(uri string) map[string]string {
+// keptGet sends GET / as request id on cl, keeping the connection, and
+// fails the test unless the handler answers.
+func keptGet(t *testing.T, cl *fcgitest.Client, id uint16) {
+	t.Helper()
+	req := fcgitest.Get("/", "")
+	req.ID, req.KeepConn = id, true
+	resp, err := cl.Do(req)
+	if err != nil || !strings.HasPrefix(string(resp.Body), "ok ") {
+		t.Fatalf("request %d on a kept connection: %v %v", id, resp, err)
+	}
+}
+
+// sendParams sends FCGI_BEGIN_REQUEST (no FCGI_KEEP_CONN) and the
+// FCGI_PARAMS of request 1 to GET uri (POST with a body of bodyLen bytes
+// when bodyLen > 0), leaving FCGI_STDIN to the caller.
+func sendParams(t *testing.T, cl *fcgitest.Client, uri string, bodyLen int) {
+	t.Helper()
 	path, query, _ := strings.Cut(uri, "?")
-	return map[string]string{"REQUEST_METHOD": "GET", "SCRIPT_NAME": path, "REQUEST_URI": uri, "QUERY_STRING": query}
+	params := fcgitest.Get(path, query).Params
+	if bodyLen > 0 {
+		params["REQUEST_METHOD"], params["CONTENT_LENGTH"] = "POST", strconv.Itoa(bodyLen)
+	}
+	var b []byte
+	for k, v := range params {
+		b = fcgi.AppendPair(b, k, v)
+	}
+	for _, rec := range []struct {
+		typ     uint8
+		content []byte
+	}{
+		{fcgi.TypeBeginRequest, []byte{0, fcgi.RoleResponder, 0, 0, 0, 0, 0, 0}},
+		{fcgi.TypeParams, b},
+		{fcgi.TypeParams, nil},
+	} {
+		if err := cl.WriteRecord(rec.typ, 1, rec.content); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // heldPools are the pools a held connection must not take off the air:
@@ -94,14 +130,10 @@ func TestKeptConnectionHoldsNoPool(t *testing.T) {
 				p.get("/")
 			}
 			p.waitProcs(1, 5*time.Second)
-			_, cl := p.dialFastCGI()
-			if out, _ := cl.request(t, 1, true, getParams("/")); !strings.Contains(out, "ok ") {
-				t.Fatalf("first request on the kept connection: %q", out)
-			}
+			cl := p.dialFastCGI()
+			keptGet(t, cl, 1)
 			servedWhileHeld(t, p, pc.within)
-			if out, _ := cl.request(t, 2, true, getParams("/")); !strings.Contains(out, "ok ") {
-				t.Errorf("second request on the kept connection: %q", out)
-			}
+			keptGet(t, cl, 2)
 		})
 	}
 }
@@ -112,13 +144,13 @@ func TestFirstByteTimeout(t *testing.T) {
 	p := startPool(t, Config{PM: Static, MaxChildren: 1, RequestFirstByteTimeout: 300 * time.Millisecond})
 	p.waitProcs(1, 5*time.Second)
 	for _, kept := range []bool{false, true} {
-		c, cl := p.dialFastCGI()
+		cl := p.dialFastCGI()
 		if kept {
-			cl.request(t, 1, true, getParams("/"))
+			keptGet(t, cl, 1)
 		}
 		start := time.Now()
-		c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		n, err := c.Read(make([]byte, 1))
+		cl.Conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		n, err := cl.Conn.Read(make([]byte, 1))
 		if took := time.Since(start); n != 0 || !errors.Is(err, io.EOF) || took < 250*time.Millisecond || took > 2*time.Second {
 			t.Errorf("kept %v: a silent connection read %d, %v after %v; want it closed after about 300ms", kept, n, err, took)
 		}
@@ -136,9 +168,9 @@ func TestGracefulStopWithSilentClient(t *testing.T) {
 		t.Run(fmt.Sprintf("kept=%v", kept), func(t *testing.T) {
 			p := startPool(t, Config{PM: Static, MaxChildren: 1})
 			p.waitProcs(1, 5*time.Second)
-			c, cl := p.dialFastCGI()
+			cl := p.dialFastCGI()
 			if kept {
-				cl.request(t, 1, true, getParams("/"))
+				keptGet(t, cl, 1)
 			}
 			p.waitFor("the worker to hold the connection", 2*time.Second, func() bool { return p.snap().Pool.Active == 1 })
 			start := time.Now()
@@ -155,8 +187,8 @@ func TestGracefulStopWithSilentClient(t *testing.T) {
 			case <-time.After(5 * time.Second):
 				t.Fatalf("the master did not exit within 5s of SIGQUIT with a silent client")
 			}
-			c.SetReadDeadline(time.Now().Add(time.Second))
-			if n, err := c.Read(make([]byte, 1)); n != 0 || err == nil {
+			cl.Conn.SetReadDeadline(time.Now().Add(time.Second))
+			if n, err := cl.Conn.Read(make([]byte, 1)); n != 0 || err == nil {
 				t.Errorf("the silent client's connection after the stop: read %d, %v; want it closed", n, err)
 			}
 		})
@@ -190,41 +222,24 @@ func TestContextCancelledOnAbort(t *testing.T) {
 
 	t.Run("abort", func(t *testing.T) {
 		mark := filepath.Join(dir, "abort")
-		c, cl := p.dialFastCGI()
-		params := getParams("/?wait=ctx&mark=" + mark)
-		params["REQUEST_METHOD"], params["CONTENT_LENGTH"] = "POST", "100"
-		writeRecord(cl.bw, typeBeginRequest, 1, []byte{0, roleResponder, 0, 0, 0, 0, 0, 0})
-		var b []byte
-		for k, v := range params {
-			b = appendPair(b, k, v)
-		}
-		writeRecord(cl.bw, typeParams, 1, b)
-		writeRecord(cl.bw, typeParams, 1, nil)
-		writeRecord(cl.bw, typeStdin, 1, []byte("part of the body"))
-		cl.bw.Flush()
+		cl := p.dialFastCGI()
+		sendParams(t, cl, "/?wait=ctx&mark="+mark, 100)
+		cl.WriteRecord(fcgi.TypeStdin, 1, []byte("part of the body"))
 		time.Sleep(100 * time.Millisecond)
-		writeRecord(cl.bw, typeAbortRequest, 1, nil)
-		cl.bw.Flush()
+		cl.WriteRecord(fcgi.TypeAbortRequest, 1, nil)
 		if got := readMark(t, mark, 5*time.Second); !strings.HasPrefix(got, "cancelled") {
 			t.Errorf("handler after FCGI_ABORT_REQUEST: %s", got)
 		}
-		c.Close()
+		cl.Close()
 	})
 	t.Run("hangup", func(t *testing.T) {
 		mark := filepath.Join(dir, "hangup")
-		c, cl := p.dialFastCGI()
-		writeRecord(cl.bw, typeBeginRequest, 1, []byte{0, roleResponder, 0, 0, 0, 0, 0, 0})
-		var b []byte
-		for k, v := range getParams("/?wait=ctx&mark=" + mark) {
-			b = appendPair(b, k, v)
-		}
-		writeRecord(cl.bw, typeParams, 1, b)
-		writeRecord(cl.bw, typeParams, 1, nil)
-		writeRecord(cl.bw, typeStdin, 1, nil)
-		cl.bw.Flush()
+		cl := p.dialFastCGI()
+		sendParams(t, cl, "/?wait=ctx&mark="+mark, 0)
+		cl.WriteRecord(fcgi.TypeStdin, 1, nil)
 		p.waitFor("the request to run", 2*time.Second, func() bool { return p.snap().Pool.Active == 1 })
 		time.Sleep(100 * time.Millisecond)
-		c.Close()
+		cl.Close()
 		if got := readMark(t, mark, 5*time.Second); !strings.HasPrefix(got, "cancelled") {
 			t.Errorf("handler after the web server hung up: %s", got)
 		}
@@ -240,14 +255,14 @@ func TestContextCancelledOnTerminateTimeout(t *testing.T) {
 	dir := t.TempDir()
 	t.Run("fastcgi", func(t *testing.T) {
 		mark := filepath.Join(dir, "fcgi")
-		_, cl := p.dialFastCGI()
+		cl := p.dialFastCGI()
 		start := time.Now()
-		out, _ := cl.request(t, 1, false, getParams("/?wait=ctx&mark="+mark))
+		resp, err := cl.Do(fcgitest.Get("/", "wait=ctx&mark="+mark))
 		if got := readMark(t, mark, 5*time.Second); !strings.HasPrefix(got, "cancelled") {
 			t.Errorf("handler past request_terminate_timeout: %s", got)
 		}
 		if took := time.Since(start); took > 4*time.Second {
-			t.Errorf("the request ended after %v (%q), want about 1s to 2s", took, out)
+			t.Errorf("the request ended after %v (%v, %v), want about 1s to 2s", took, resp, err)
 		}
 	})
 	p.waitProcs(1, 5*time.Second)
