@@ -67,6 +67,9 @@ func testHandler() http.Handler {
 			}
 			os.WriteFile(q.Get("mark"), []byte(fmt.Sprintf("%s: %v (body: %v)", seen, r.Context().Err(), err)), 0o644)
 		}
+		if r.URL.Query().Has("hijack") {
+			tryHijack(w)
+		}
 		if d, err := time.ParseDuration(r.URL.Query().Get("d")); err == nil {
 			time.Sleep(d)
 		}
@@ -94,6 +97,21 @@ func streamBody(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	fmt.Fprintf(w, "total %d\n", total)
+}
+
+// tryHijack asks for w's connection; it writes "hijack refused" when it
+// is refused with http.ErrNotSupported, and answers on the connection
+// itself, "hijacked", when it is not.
+func tryHijack(w http.ResponseWriter) {
+	c, _, err := http.NewResponseController(w).Hijack()
+	if err == nil {
+		c.Write([]byte("HTTP/1.0 200 OK\r\nConnection: close\r\n\r\nhijacked"))
+		c.Close()
+		return
+	}
+	if errors.Is(err, http.ErrNotSupported) {
+		fmt.Fprintln(w, "hijack refused")
+	}
 }
 
 // testPool is a master started by a test, with an HTTP client for its

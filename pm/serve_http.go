@@ -34,17 +34,14 @@ func newHTTPServer(serve func(http.ResponseWriter, *http.Request, string), st *s
 			st.begin()
 			user, _, _ := r.BasicAuth()
 			st.info(r, r.URL.Path, "", user)
-			if h.access == nil {
-				defer st.end()
-				serve(w, r, r.URL.Path)
-				return
-			}
-			sw := &statusRecorder{ResponseWriter: w}
+			hw := &httpResponse{w: w}
 			func() {
 				defer st.end()
-				serve(sw, r, r.URL.Path)
+				serve(hw, r, r.URL.Path)
 			}()
-			h.access.write(httpEntry(r, began, user, sw), st)
+			if h.access != nil {
+				h.access.write(httpEntry(r, began, user, hw), st)
+			}
 		}),
 		ReadHeaderTimeout: 30 * time.Second,
 		BaseContext:       func(net.Listener) context.Context { return base },
