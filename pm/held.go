@@ -1,19 +1,30 @@
 package pm
 
-import "sync"
+import (
+	"net"
+	"sync"
+)
 
 // held is the connection a worker serves and whether it waits on it for a
 // request, for the goroutine that stops the worker: a connection on which
 // no request has begun is hung up at once, a request in flight finishes.
 type held struct {
 	mu       sync.Mutex
-	c        *conn // waited on for a request; nil while one runs
+	c        hangUpper // waited on for a request; nil while one runs
 	stopping bool
 }
 
+// hangUpper is a connection that can be hung up from another goroutine.
+type hangUpper interface{ hangUp() }
+
+// closer hangs up a net.Conn by closing it.
+type closer struct{ net.Conn }
+
+func (c closer) hangUp() { c.Close() }
+
 // waitFor records that the worker waits for a request on c; false if it
 // is to stop instead.
-func (h *held) waitFor(c *conn) bool {
+func (h *held) waitFor(c hangUpper) bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.c = c

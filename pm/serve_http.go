@@ -20,18 +20,26 @@ type httpServer struct {
 
 	requests int        // requests answered on the current connection
 	access   *accessLog // nil without access.log
+	begun    func()     // called when a request's header is read, when set
 }
 
-func newHTTPServer(serve func(http.ResponseWriter, *http.Request, string), st *stages, log *slog.Logger, base context.Context) *httpServer {
+// newHTTPServer is an httpServer of serve. The worker sets the Reading
+// headers stage before it hands a connection over; a connection whose
+// request header is not read within headerTimeout is closed. Requests'
+// contexts derive from base.
+func newHTTPServer(serve func(http.ResponseWriter, *http.Request, string), st *stages, log *slog.Logger,
+	headerTimeout time.Duration, base context.Context) *httpServer {
 	h := &httpServer{ln: newConnQueue(), done: make(chan struct{}, 1)}
 	h.srv = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h.requests++
+			if h.begun != nil {
+				h.begun()
+			}
 			var began time.Time
 			if h.access != nil {
 				began = time.Now()
 			}
-			st.begin()
 			user, _, _ := r.BasicAuth()
 			st.info(r, r.URL.Path, "", user)
 			hw := &httpResponse{w: w}
@@ -43,7 +51,7 @@ func newHTTPServer(serve func(http.ResponseWriter, *http.Request, string), st *s
 				h.access.write(httpEntry(r, began, user, hw), st)
 			}
 		}),
-		ReadHeaderTimeout: 30 * time.Second,
+		ReadHeaderTimeout: headerTimeout,
 		BaseContext:       func(net.Listener) context.Context { return base },
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		ConnState: func(c net.Conn, s http.ConnState) {

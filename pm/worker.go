@@ -143,7 +143,8 @@ func (w *worker) setup(h *handover, term context.Context) error {
 	if w.contexts, err = newRequestContexts(term); err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
-	w.http = newHTTPServer(w.dispatch, w.stages, w.log, term)
+	w.http = newHTTPServer(w.dispatch, w.stages, w.log, h.cfg.FirstByteTimeout, term)
+	w.http.begun = func() { w.held.begun() }
 	if h.cfg.AccessFormat != "" {
 		if w.access, err = newAccessLog(h.accessFD, h.cfg.AccessFormat, h.cfg.Pool, w.log); err != nil {
 			return err
@@ -286,7 +287,14 @@ func (w *worker) serveHTTP(fd int) {
 		w.log.Error("http connection", "err", err)
 		return
 	}
-	if w.http.serveConn(c) {
+	w.stages.begin()
+	if !w.held.waitFor(closer{c}) {
+		c.Close()
+		return
+	}
+	answered := w.http.serveConn(c)
+	w.held.begun()
+	if answered {
 		w.requestDone()
 	}
 }

@@ -2,8 +2,8 @@ package pm
 
 import (
 	"errors"
-	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -164,13 +164,24 @@ func TestFirstByteTimeout(t *testing.T) {
 // begun no request: the worker hangs it up and the master is gone within
 // a second.
 func TestGracefulStopWithSilentClient(t *testing.T) {
-	for _, kept := range []bool{false, true} {
-		t.Run(fmt.Sprintf("kept=%v", kept), func(t *testing.T) {
+	for _, how := range []string{"new", "kept", "http"} {
+		t.Run(how, func(t *testing.T) {
 			p := startPool(t, Config{PM: Static, MaxChildren: 1})
 			p.waitProcs(1, 5*time.Second)
-			cl := p.dialFastCGI()
-			if kept {
+			var c net.Conn
+			switch how {
+			case "http":
+				var err error
+				if c, err = net.Dial("unix", p.cfg.HTTPListen); err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+			case "kept":
+				cl := p.dialFastCGI()
 				keptGet(t, cl, 1)
+				c = cl.Conn
+			default:
+				c = p.dialFastCGI().Conn
 			}
 			p.waitFor("the worker to hold the connection", 2*time.Second, func() bool { return p.snap().Pool.Active == 1 })
 			start := time.Now()
@@ -187,8 +198,8 @@ func TestGracefulStopWithSilentClient(t *testing.T) {
 			case <-time.After(5 * time.Second):
 				t.Fatalf("the master did not exit within 5s of SIGQUIT with a silent client")
 			}
-			cl.Conn.SetReadDeadline(time.Now().Add(time.Second))
-			if n, err := cl.Conn.Read(make([]byte, 1)); n != 0 || err == nil {
+			c.SetReadDeadline(time.Now().Add(time.Second))
+			if n, err := c.Read(make([]byte, 1)); n != 0 || err == nil {
 				t.Errorf("the silent client's connection after the stop: read %d, %v; want it closed", n, err)
 			}
 		})
