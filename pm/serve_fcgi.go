@@ -129,14 +129,8 @@ func (s *fcgiServer) serveRequest(id uint16) (broken bool, err error) {
 	w := &fcgiResponse{header: http.Header{}, fc: s.fc}
 	params, err := s.fc.ReadParams()
 	if errors.Is(err, fcgi.ErrParamsTooLarge) {
-		s.log.Warn("a request's FastCGI parameters are larger than request_max_header_bytes: answered 431 and closed the connection",
-			"request_max_header_bytes", s.maxHeader, "err", err)
-		s.stages.info(&http.Request{URL: &url.URL{}}, "", "", "")
-		http.Error(w, "431 request header fields too large", http.StatusRequestHeaderFieldsTooLarge)
-		w.finish()
 		ended = true
-		s.stages.end()
-		return true, s.fc.EndRequest(0)
+		return true, s.refuseLargeParams(w, id, err)
 	}
 	if err != nil {
 		return true, err
@@ -165,6 +159,19 @@ func (s *fcgiServer) serveRequest(id uint16) (broken bool, err error) {
 		s.access.write(fcgiEntry(params, r, user, s.peer, began, w), s.stages)
 	}
 	return broken, err
+}
+
+// refuseLargeParams answers request id, whose parameters went past
+// request_max_header_bytes, with 431 and ends it, logging the limit. The
+// rest of its parameters is left unread: the connection must be closed.
+func (s *fcgiServer) refuseLargeParams(w *fcgiResponse, id uint16, err error) error {
+	s.log.Warn("a request's FastCGI parameters are larger than request_max_header_bytes: answered 431 and closed the connection",
+		"request_max_header_bytes", s.maxHeader, "request", id, "err", err)
+	s.stages.info(&http.Request{URL: &url.URL{}}, "", "", "")
+	http.Error(w, "431 request header fields too large", http.StatusRequestHeaderFieldsTooLarge)
+	w.finish()
+	s.stages.end()
+	return s.fc.EndRequest(0)
 }
 
 // runHandler runs the handler, turning a panic into a 500 (when nothing was

@@ -6,7 +6,10 @@ import (
 
 	"github.com/fpmshm/fpmshm/internal/fcgi"
 	"github.com/fpmshm/fpmshm/internal/fcgi/fcgitest"
+	"github.com/fpmshm/fpmshm/internal/testproc"
 )
+
+func TestMain(m *testing.M) { testproc.Main(m) }
 
 // stream builds what a web server sends.
 type stream struct{ bytes.Buffer }
