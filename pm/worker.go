@@ -187,7 +187,8 @@ func (w *worker) dispatch(rw http.ResponseWriter, r *http.Request, scriptName st
 // serve is the worker's loop, as a PHP-FPM child's: wait for a connection
 // (Idle), then serve its requests in turn, each read (Reading headers),
 // run (Running) and ended (Finishing), until the worker is told to stop.
-// The loop sets the stages of waiting; the request sets its own once read.
+// The loop sets the stages of waiting (here and in waitForRequest); the
+// request sets its own once read (fcgiServer.serveRequest, httpServer).
 func (w *worker) serve() error {
 	for {
 		w.stages.accepting()
@@ -224,9 +225,7 @@ func (w *worker) serveFastCGI(c *conn) {
 	w.fcgi.start(c)
 	w.fcgi.newContext = func() (context.Context, context.CancelFunc) { return w.contexts.forConn(c) }
 	for {
-		w.stages.begin()
-		w.yieldToRuntime()
-		if !w.held.waitFor(c) {
+		if !w.waitForRequest(c) {
 			return // stopping: no request has begun on c
 		}
 		id, keep, err := w.fcgi.readBegin()
@@ -244,6 +243,16 @@ func (w *worker) serveFastCGI(c *conn) {
 			return
 		}
 	}
+}
+
+// waitForRequest enters the Reading headers stage, in which the worker
+// waits for a request on c, a new connection or a kept one: it counts as
+// busy, so dynamic and ondemand pools spawn for other clients, and a
+// stopping worker hangs c up. It reports false if the worker is stopping.
+func (w *worker) waitForRequest(c hangUpper) bool {
+	w.stages.begin()
+	w.yieldToRuntime()
+	return w.held.waitFor(c)
 }
 
 // yieldToRuntime lets the Go scheduler see the worker's goroutine change
@@ -287,8 +296,7 @@ func (w *worker) serveHTTP(fd int) {
 		w.log.Error("http connection", "err", err)
 		return
 	}
-	w.stages.begin()
-	if !w.held.waitFor(closer{c}) {
+	if !w.waitForRequest(closer{c}) {
 		c.Close()
 		return
 	}
