@@ -153,6 +153,9 @@ func startPoolFrom(t *testing.T, cfg Config, exe string) *testPool {
 		p.cmd.Path, p.cmd.Args[0] = exe, exe
 	}
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Under -race, each process sleeps a second as it exits unless told
+	// not to: a stop that takes a second would take three.
+	p.cmd.Env = append(p.cmd.Env, "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
