@@ -42,6 +42,9 @@ type Request struct {
 	KeepConn bool // FCGI_KEEP_CONN: the web server keeps the connection for another request
 }
 
+// keptParams is the largest parameters buffer kept from one request to the next.
+const keptParams = 64 << 10
+
 // readBufferSize is how much of the connection one read asks for.
 const readBufferSize = 16 << 10
 
@@ -94,6 +97,9 @@ func (c *Conn) Next() (Request, error) {
 				continue
 			}
 			c.id, c.params = h.ID, c.params[:0]
+			if cap(c.params) > keptParams {
+				c.params = nil // one large request does not keep its buffer
+			}
 			return Request{ID: h.ID, KeepConn: b[2]&FlagKeepConn != 0}, nil
 		case TypeAbortRequest, TypeParams, TypeStdin, TypeData:
 			// the rest of a request already ended
