@@ -19,7 +19,12 @@ type Body struct {
 	err  error
 }
 
-func (b *Body) reset() { *b = Body{c: b.c} }
+// end makes the body unreadable: its request has ended. b may be nil.
+func (b *Body) end() {
+	if b != nil {
+		b.left, b.done, b.err = 0, false, ErrRequestEnded
+	}
+}
 
 // Read reads up to len(p) bytes of the body.
 func (b *Body) Read(p []byte) (int, error) {

@@ -11,6 +11,10 @@ import (
 // FCGI_PARAMS stream goes past the limit given to NewConn.
 var ErrParamsTooLarge = errors.New("fastcgi parameters too large")
 
+// ErrRequestEnded is returned by the Read of a body whose request has
+// ended before it was read to its end.
+var ErrRequestEnded = errors.New("fastcgi request already ended")
+
 // ErrAborted is matched by the error of ReadParams and of the body's Read
 // when the web server sends FCGI_ABORT_REQUEST for the request: its client
 // is gone.
@@ -31,7 +35,7 @@ type Conn struct {
 	id     uint16 // the request being served, 0 between requests
 	params []byte // its FCGI_PARAMS stream, at most maxParams bytes
 	mgmt   []byte // a management record's content and answer
-	body   Body
+	body   *Body  // of the current request; nil before the first
 	stdout stream
 	stderr stream
 }
@@ -42,6 +46,9 @@ type Request struct {
 	KeepConn bool // FCGI_KEEP_CONN: the web server keeps the connection for another request
 }
 
+// keptParams is the largest parameters buffer kept from one request to the next.
+const keptParams = 64 << 10
+
 // readBufferSize is how much of the connection one read asks for.
 const readBufferSize = 16 << 10
 
@@ -50,7 +57,6 @@ const readBufferSize = 16 << 10
 func NewConn(maxParams int) *Conn {
 	c := &Conn{maxParams: max(maxParams, 1), br: bufio.NewReaderSize(nil, readBufferSize), open: -1}
 	c.out = make([]byte, 0, HeaderLen+MaxContent+MaxPadding+2*HeaderLen)
-	c.body.c = c
 	c.stdout = stream{c: c, typ: TypeStdout}
 	c.stderr = stream{c: c, typ: TypeStderr}
 	return c
@@ -63,7 +69,7 @@ func (c *Conn) Reset(r io.Reader, w io.Writer) {
 	c.w = w
 	c.out, c.open = c.out[:0], -1
 	c.id = 0
-	c.body.reset()
+	c.body.end()
 }
 
 // Next reads records up to the next FCGI_BEGIN_REQUEST of a responder and
@@ -74,7 +80,7 @@ func (c *Conn) Reset(r io.Reader, w io.Writer) {
 // returns io.EOF when the peer closes the connection between records.
 func (c *Conn) Next() (Request, error) {
 	c.id = 0
-	c.body.reset()
+	c.body.end()
 	for {
 		h, err := c.readHeader()
 		if err != nil {
@@ -93,7 +99,10 @@ func (c *Conn) Next() (Request, error) {
 				}
 				continue
 			}
-			c.id, c.params = h.ID, c.params[:0]
+			c.id, c.params, c.body = h.ID, c.params[:0], &Body{c: c}
+			if cap(c.params) > keptParams {
+				c.params = nil // one large request does not keep its buffer
+			}
 			return Request{ID: h.ID, KeepConn: b[2]&FlagKeepConn != 0}, nil
 		case TypeAbortRequest, TypeParams, TypeStdin, TypeData:
 			// the rest of a request already ended
@@ -154,8 +163,10 @@ func (c *Conn) ReadParams() (map[string]string, error) {
 	}
 }
 
-// Body returns the body of the current request, valid until Next.
-func (c *Conn) Body() *Body { return &c.body }
+// Body returns the body of the current request. Once the request is
+// ended (EndRequest, Next, Reset), reading it fails with ErrRequestEnded,
+// so a reader left behind cannot take the bytes of the next request.
+func (c *Conn) Body() *Body { return c.body }
 
 // other handles a record that is not the current request's.
 func (c *Conn) other(h Header) error {

@@ -102,6 +102,7 @@ func (c *Conn) EndRequest(appStatus uint32) error {
 	var b [8]byte
 	binary.BigEndian.PutUint32(b[:], appStatus)
 	b[4] = StatusRequestComplete
+	c.body.end()
 	return c.record(TypeEndRequest, c.id, b[:], true)
 }
 
