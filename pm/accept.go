@@ -17,11 +17,15 @@ var errStopped = errors.New("worker stopping")
 // acceptor takes connections off the listening sockets, one when asked:
 // a worker asks only when it is free, so a connection waits in the kernel's
 // listen queue (where any free worker can take it) rather than in a busy
-// worker, as with PHP-FPM's children.
+// worker, as with PHP-FPM's children. Each worker waits on its own
+// sys.AcceptWaiter, which the kernel wakes one at a time for a connection
+// (EPOLLEXCLUSIVE on Linux), as it wakes PHP-FPM's children blocked in
+// accept.
 type acceptor struct {
-	fds   []int    // the listening sockets, then the stop pipe's read end
+	fds   []int    // the listening sockets
 	kinds []string // what each socket speaks
 	ready []bool
+	wait  *sys.AcceptWaiter
 
 	stopR, stopW *os.File
 	stopOnce     sync.Once
@@ -44,7 +48,11 @@ func newAcceptor(ls []inheritedFD) (*acceptor, error) {
 	if a.stopR, a.stopW, err = os.Pipe(); err != nil {
 		return nil, fmt.Errorf("stop pipe: %w", err)
 	}
-	a.fds = append(a.fds, int(a.stopR.Fd()))
+	if a.wait, err = sys.NewAcceptWaiter(a.fds, int(a.stopR.Fd())); err != nil {
+		a.stopR.Close()
+		a.stopW.Close()
+		return nil, fmt.Errorf("wait on the listening sockets: %w", err)
+	}
 	a.ready = make([]bool, len(a.fds))
 	return a, nil
 }
@@ -52,42 +60,31 @@ func newAcceptor(ls []inheritedFD) (*acceptor, error) {
 // stop makes next return errStopped, now or when it is next called.
 func (a *acceptor) stop() { a.stopOnce.Do(func() { a.stopW.Close() }) }
 
-// next waits for a connection on any socket and accepts it.
-func (a *acceptor) next() (net.Conn, string, error) {
-	last := len(a.fds) - 1
+// next waits for a connection on any socket and accepts it: a blocking
+// descriptor, close-on-exec, which the caller owns.
+func (a *acceptor) next() (fd int, kind string, err error) {
 	for {
-		if _, err := sys.PollIn(a.fds, -1, a.ready); err != nil {
-			return nil, "", fmt.Errorf("poll listening sockets: %w", err)
+		stop, err := a.wait.Wait(a.ready)
+		if err != nil {
+			return -1, "", fmt.Errorf("wait on the listening sockets: %w", err)
 		}
-		if a.ready[last] {
-			return nil, "", errStopped
+		if stop {
+			return -1, "", errStopped
 		}
-		for i, fd := range a.fds[:last] {
+		for i, lfd := range a.fds {
 			if !a.ready[i] {
 				continue
 			}
-			c, err := acceptConn(fd)
+			fd, err := sys.AcceptBlocking(lfd)
 			if err != nil {
 				if transientAccept(err) {
 					continue
 				}
-				return nil, "", fmt.Errorf("accept on %s socket: %w", a.kinds[i], err)
+				return -1, "", fmt.Errorf("accept on %s socket: %w", a.kinds[i], err)
 			}
-			return c, a.kinds[i], nil
+			return fd, a.kinds[i], nil
 		}
 	}
-}
-
-// acceptConn accepts one connection without waiting.
-func acceptConn(fd int) (net.Conn, error) {
-	nfd, err := sys.Accept(fd)
-	if err != nil {
-		return nil, err
-	}
-	f := os.NewFile(uintptr(nfd), "fpmshm-conn")
-	c, err := net.FileConn(f)
-	f.Close()
-	return c, err
 }
 
 // transientAccept reports errors after which accepting goes on: another
@@ -97,8 +94,18 @@ func transientAccept(err error) bool {
 		errors.Is(err, syscall.EINTR) || errors.Is(err, syscall.EPROTO)
 }
 
-// close releases the stop pipe.
+// close releases the waiter and the stop pipe.
 func (a *acceptor) close() {
 	a.stop()
+	a.wait.Close()
 	a.stopR.Close()
+}
+
+// netConn makes an accepted descriptor a net.Conn (for net/http), taking
+// it over.
+func netConn(fd int) (net.Conn, error) {
+	f := os.NewFile(uintptr(fd), "fpmshm-conn")
+	c, err := net.FileConn(f)
+	f.Close()
+	return c, err
 }

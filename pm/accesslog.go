@@ -68,43 +68,9 @@ func (a *accessLog) write(e *accessEntry, st *stages) {
 // close closes the worker's descriptor of the log.
 func (a *accessLog) close() { a.f.Close() }
 
-// statusRecorder remembers the status a handler sends over HTTP, for the
-// access log.
-type statusRecorder struct {
-	http.ResponseWriter
-	code int
-}
-
-// WriteHeader records the first final status and passes it on.
-func (w *statusRecorder) WriteHeader(code int) {
-	if w.code == 0 && code >= 200 {
-		w.code = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-// Write records the implied 200 and passes p on.
-func (w *statusRecorder) Write(p []byte) (int, error) {
-	if w.code == 0 {
-		w.code = http.StatusOK
-	}
-	return w.ResponseWriter.Write(p)
-}
-
-// Unwrap returns the wrapped writer, for http.ResponseController.
-func (w *statusRecorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// status is the status sent: 200 when the handler set none.
-func (w *statusRecorder) status() int {
-	if w.code == 0 {
-		return http.StatusOK
-	}
-	return w.code
-}
-
 // httpEntry is the access log entry of a request served over HTTP, where
 // the CGI variables %{NAME}e asks for are derived from the request.
-func httpEntry(r *http.Request, began time.Time, user string, w *statusRecorder) *accessEntry {
+func httpEntry(r *http.Request, began time.Time, user string, w *httpResponse) *accessEntry {
 	peer := peerHost(r.RemoteAddr)
 	return &accessEntry{
 		RemoteAddr: peer, RemoteUser: user, Method: r.Method, URI: r.URL.Path, Query: r.URL.RawQuery,

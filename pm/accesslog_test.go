@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fpmshm/fpmshm/internal/fcgi/fcgitest"
 )
 
 // TestAccessLogFastCGI: a request served over FastCGI is logged in
@@ -42,8 +44,7 @@ func TestAccessLogFastCGI(t *testing.T) {
 	}, nil)
 	s.access = access
 	c, done := serveOne(t, s)
-	cl := newFCGIClient(c)
-	out, _ := cl.request(t, 1, false, map[string]string{
+	out, _ := fcgiRequest(t, fcgitest.NewClient(c), 1, false, map[string]string{
 		"REQUEST_METHOD": "POST", "SCRIPT_NAME": "/index.php", "SCRIPT_FILENAME": "/srv/index.php",
 		"QUERY_STRING": "a=1", "REQUEST_URI": "/index.php?a=1", "CONTENT_LENGTH": "5", "SERVER_PROTOCOL": "HTTP/1.1",
 		"REMOTE_ADDR": "192.0.2.7", "REMOTE_USER": "mallory", "HTTP_HOST": "example.test",

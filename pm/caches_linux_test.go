@@ -16,6 +16,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/fpmshm/fpmshm/internal/fcgi/fcgitest"
 	"github.com/fpmshm/fpmshm/shmcache"
 	"github.com/fpmshm/fpmshm/status"
 )
@@ -264,7 +265,7 @@ func statusOverFastCGI(t *testing.T, sock, query string) string {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	out, _ := newFCGIClient(c).request(t, 1, false, map[string]string{
+	out, _ := fcgiRequest(t, fcgitest.NewClient(c), 1, false, map[string]string{
 		"REQUEST_METHOD": "GET", "SCRIPT_NAME": "/status", "SCRIPT_FILENAME": "/status", "QUERY_STRING": query,
 	})
 	_, body, ok := strings.Cut(out, "\r\n\r\n")

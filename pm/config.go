@@ -46,6 +46,12 @@ type Config struct {
 	// RequestTerminateTimeout is request_terminate_timeout: a worker still
 	// serving one request after this long is killed (and replaced); 0 is off.
 	RequestTerminateTimeout time.Duration
+	// RequestFirstByteTimeout is request_first_byte_timeout: how long a
+	// worker waits for a request on a connection, a new one or one kept
+	// open (FCGI_KEEP_CONN) after its last request, before it closes it;
+	// 5s when zero. The worker counts as busy meanwhile ("Reading
+	// headers"), so dynamic and ondemand pools spawn for other clients.
+	RequestFirstByteTimeout time.Duration
 	// ProcessControlTimeout is [global] process_control_timeout: how long
 	// a worker told to stop (by a reload, a graceful stop, or for being
 	// spare or idle) may take to finish its request; then it gets SIGTERM,
@@ -55,6 +61,12 @@ type Config struct {
 	// RequestSlowlogTimeout is request_slowlog_timeout: a request running
 	// longer than this is counted in "slow requests" and logged; 0 is off.
 	RequestSlowlogTimeout time.Duration
+	// RequestMaxHeaderBytes is request_max_header_bytes: the most bytes of
+	// FastCGI parameters (FCGI_PARAMS: the CGI variables and the HTTP
+	// headers) one request may send. A worker answers a request past it
+	// with 431 Request Header Fields Too Large and closes the connection,
+	// reading no more of it. 1 MiB when zero, as net/http's MaxHeaderBytes.
+	RequestMaxHeaderBytes int
 
 	// Listen is the FastCGI socket (listen): "host:port", "port" (all
 	// addresses) or the path of a unix socket (containing a '/'). Empty
@@ -156,11 +168,14 @@ type Config struct {
 
 // The defaults Validate applies.
 const (
-	DefaultPool               = "www"
-	DefaultListenBacklog      = 511
-	DefaultListenMode         = 0o660
-	DefaultMaxSpawnRate       = 32
-	DefaultProcessIdleTimeout = 10 * time.Second
+	DefaultPool                  = "www"
+	DefaultListenBacklog         = 511
+	DefaultListenMode            = 0o660
+	DefaultMaxSpawnRate          = 32
+	DefaultProcessIdleTimeout    = 10 * time.Second
+	DefaultRequestMaxHeaderBytes = 1 << 20
+
+	DefaultRequestFirstByteTimeout = 5 * time.Second
 )
 
 // maxChildrenLimit bounds pm.max_children: each is a process and a slot.
@@ -197,6 +212,7 @@ func (c *Config) Validate() error {
 		d    time.Duration
 	}{
 		{"request_terminate_timeout", c.RequestTerminateTimeout},
+		{"request_first_byte_timeout", c.RequestFirstByteTimeout},
 		{"request_slowlog_timeout", c.RequestSlowlogTimeout},
 		{"process_control_timeout", c.ProcessControlTimeout},
 		{"pm.process_idle_timeout", c.ProcessIdleTimeout},
@@ -207,6 +223,9 @@ func (c *Config) Validate() error {
 	}
 	if c.MaxRequests < 0 {
 		return fail("pm.max_requests (%d) must not be negative", c.MaxRequests)
+	}
+	if c.RequestMaxHeaderBytes < 0 {
+		return fail("request_max_header_bytes (%d) must not be negative", c.RequestMaxHeaderBytes)
 	}
 	if c.NoScoreboard && c.PM != Static {
 		return fail("the scoreboard can only be turned off with pm = static")
@@ -250,6 +269,12 @@ func (c *Config) fillDefaults() {
 	}
 	if c.ProcessIdleTimeout == 0 {
 		c.ProcessIdleTimeout = DefaultProcessIdleTimeout
+	}
+	if c.RequestFirstByteTimeout == 0 {
+		c.RequestFirstByteTimeout = DefaultRequestFirstByteTimeout
+	}
+	if c.RequestMaxHeaderBytes == 0 {
+		c.RequestMaxHeaderBytes = DefaultRequestMaxHeaderBytes
 	}
 	if c.PingPath != "" && c.PingResponse == "" {
 		c.PingResponse = "pong"

@@ -1,8 +1,6 @@
 package pm
 
 import (
-	"bufio"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"log/slog"
@@ -12,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fpmshm/fpmshm/internal/fcgi"
+	"github.com/fpmshm/fpmshm/internal/fcgi/fcgitest"
 	"github.com/fpmshm/fpmshm/scoreboard"
 )
 
@@ -42,7 +42,7 @@ func fcgiPair(t *testing.T, h http.HandlerFunc, rec recorder) (net.Conn, <-chan 
 
 // newTestFCGIServer is a fcgiServer of handler h and recorder rec.
 func newTestFCGIServer(h http.HandlerFunc, rec recorder) *fcgiServer {
-	return newFCGIServer(func(w http.ResponseWriter, r *http.Request, _ string) { h(w, r) }, newStages(rec), slog.New(slog.DiscardHandler))
+	return newFCGIServer(func(w http.ResponseWriter, r *http.Request, _ string) { h(w, r) }, newStages(rec), slog.New(slog.DiscardHandler), DefaultRequestMaxHeaderBytes)
 }
 
 // serveOne serves one connection with s in a goroutine and returns the
@@ -72,63 +72,16 @@ func serveOne(t *testing.T, s *fcgiServer) (net.Conn, <-chan error) {
 	return c, done
 }
 
-// fcgiClient is a minimal web-server side of FastCGI.
-type fcgiClient struct {
-	c  net.Conn
-	bw *bufio.Writer
-	rr recordReader
-}
-
-func newFCGIClient(c net.Conn) *fcgiClient {
-	cl := &fcgiClient{c: c, bw: bufio.NewWriter(c)}
-	cl.rr.r = bufio.NewReader(c)
-	return cl
-}
-
-// request sends one request and returns its FCGI_STDOUT and the protocol
-// status of its FCGI_END_REQUEST.
-func (cl *fcgiClient) request(t *testing.T, id uint16, keep bool, params map[string]string, body ...string) (string, uint8) {
+// fcgiRequest sends one request on cl, its body in records of at most
+// 50000 bytes, and returns its FCGI_STDOUT and the protocol status of its
+// FCGI_END_REQUEST.
+func fcgiRequest(t *testing.T, cl *fcgitest.Client, id uint16, keep bool, params map[string]string, body ...string) (string, uint8) {
 	t.Helper()
-	flags := byte(0)
-	if keep {
-		flags = flagKeepConn
-	}
-	writeRecord(cl.bw, typeBeginRequest, id, []byte{0, roleResponder, flags, 0, 0, 0, 0, 0})
-	var p []byte
-	for k, v := range params {
-		p = appendPair(p, k, v)
-	}
-	writeRecord(cl.bw, typeParams, id, p)
-	writeRecord(cl.bw, typeParams, id, nil)
-	for _, b := range body {
-		writeRecord(cl.bw, typeStdin, id, []byte(b))
-	}
-	writeRecord(cl.bw, typeStdin, id, nil)
-	if err := cl.bw.Flush(); err != nil {
+	resp, err := cl.Do(&fcgitest.Request{ID: id, KeepConn: keep, Params: params, Body: strings.NewReader(strings.Join(body, "")), BodyRecord: 50000})
+	if err != nil {
 		t.Fatal(err)
 	}
-	return cl.response(t, id)
-}
-
-func (cl *fcgiClient) response(t *testing.T, id uint16) (string, uint8) {
-	t.Helper()
-	cl.c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	var out strings.Builder
-	for {
-		rec, err := cl.rr.next()
-		if err != nil {
-			t.Fatalf("reading the response: %v (so far %.300q)", err, out.String())
-		}
-		if rec.id != id {
-			t.Fatalf("record of request %d, want %d", rec.id, id)
-		}
-		switch rec.typ {
-		case typeStdout:
-			out.Write(rec.content)
-		case typeEndRequest:
-			return out.String(), rec.content[4]
-		}
-	}
+	return string(resp.Stdout), resp.ProtocolStatus
 }
 
 func TestFastCGIRequest(t *testing.T) {
@@ -139,7 +92,7 @@ func TestFastCGIRequest(t *testing.T) {
 		w.WriteHeader(http.StatusCreated)
 		fmt.Fprintf(w, "%s %s %s [%s] %s", r.Method, r.URL.RequestURI(), Params(r)["SCRIPT_FILENAME"], body, r.RemoteAddr)
 	}, rec)
-	cl := newFCGIClient(c)
+	cl := fcgitest.NewClient(c)
 	params := map[string]string{
 		"REQUEST_METHOD": "POST", "SCRIPT_NAME": "/app.php", "SCRIPT_FILENAME": "/srv/app.php",
 		"REQUEST_URI": "/app.php?a=1", "QUERY_STRING": "a=1", "CONTENT_LENGTH": "11",
@@ -147,20 +100,20 @@ func TestFastCGIRequest(t *testing.T) {
 		"HTTP_AUTHORIZATION": "Basic Ym9iOnNlY3JldA==", // bob:secret: the scoreboard's user, as PHP-FPM's
 		"REMOTE_ADDR":        "10.0.0.1", "REMOTE_PORT": "5555",
 	}
-	out, status := cl.request(t, 1, true, params, "hello ", "world")
+	out, status := fcgiRequest(t, cl, 1, true, params, "hello ", "world")
 	want := "Status: 201 Created\r\nContent-Type: text/plain; charset=utf-8\r\nX-Echo: yes\r\n\r\n" + // sniffed, as net/http
 		"POST /app.php?a=1 /srv/app.php [hello world] 10.0.0.1:5555"
-	if out != want || status != statusRequestComplete {
+	if out != want || status != fcgi.StatusRequestComplete {
 		t.Errorf("response %q (status %d), want %q", out, status, want)
 	}
-	wantCalls := "ReadingHeaders|RequestInfo POST /app.php ?a=1 user=bob script=/srv/app.php len=11|Executing|End|Finished"
+	wantCalls := "RequestInfo POST /app.php ?a=1 user=bob script=/srv/app.php len=11|Executing|End|Finished"
 	if got := strings.Join(rec.calls, "|"); got != wantCalls {
 		t.Errorf("stages %s, want %s", got, wantCalls)
 	}
 
 	// A second request on the kept connection, whose body spans records.
 	big := strings.Repeat("x", 200000)
-	out, _ = cl.request(t, 2, false, map[string]string{"SCRIPT_NAME": "/b", "QUERY_STRING": "big"}, big[:50000], big[50000:100000], big[100000:150000], big[150000:])
+	out, _ = fcgiRequest(t, cl, 2, false, map[string]string{"SCRIPT_NAME": "/b", "QUERY_STRING": "big"}, big[:50000], big[50000:100000], big[100000:150000], big[150000:])
 	if !strings.HasPrefix(out, "Status: 201 Created\r\n") || !strings.Contains(out, "GET /b?big  ["+big+"]") {
 		t.Errorf("second request: %.200q", out)
 	}
@@ -174,25 +127,24 @@ func TestFastCGIRequest(t *testing.T) {
 
 func TestFastCGIManagementAndRoles(t *testing.T) {
 	c, done := fcgiPair(t, func(w http.ResponseWriter, r *http.Request) {}, nil)
-	cl := newFCGIClient(c)
+	cl := fcgitest.NewClient(c)
 	var q []byte
-	q = appendPair(q, "FCGI_MPXS_CONNS", "")
-	q = appendPair(q, "FCGI_MAX_REQS", "")
-	writeRecord(cl.bw, typeGetValues, 0, q)
-	writeRecord(cl.bw, typeBeginRequest, 7, []byte{0, 2, 0, 0, 0, 0, 0, 0}) // the authorizer role
-	cl.bw.Flush()
-	rec, err := cl.rr.next()
-	if err != nil || rec.typ != typeGetValuesResult {
-		t.Fatalf("FCGI_GET_VALUES answered %v %v", rec.typ, err)
+	q = fcgi.AppendPair(q, "FCGI_MPXS_CONNS", "")
+	q = fcgi.AppendPair(q, "FCGI_MAX_REQS", "")
+	cl.WriteRecord(fcgi.TypeGetValues, 0, q)
+	cl.WriteRecord(fcgi.TypeBeginRequest, 7, []byte{0, fcgi.RoleAuthorizer, 0, 0, 0, 0, 0, 0})
+	rec, err := cl.ReadRecord()
+	if err != nil || rec.Type != fcgi.TypeGetValuesResult {
+		t.Fatalf("FCGI_GET_VALUES answered %v %v", rec.Type, err)
 	}
 	values := map[string]string{}
-	parseParams(rec.content, values)
+	fcgi.ParseParams(rec.Content, values)
 	if values["FCGI_MPXS_CONNS"] != "0" || values["FCGI_MAX_REQS"] != "1" || len(values) != 2 {
 		t.Errorf("FCGI_GET_VALUES_RESULT %v", values)
 	}
-	rec, err = cl.rr.next()
-	if err != nil || rec.typ != typeEndRequest || rec.id != 7 || rec.content[4] != statusUnknownRole {
-		t.Errorf("the authorizer role: %v %v %v", rec.typ, rec.content, err)
+	rec, err = cl.ReadRecord()
+	if err != nil || rec.Type != fcgi.TypeEndRequest || rec.ID != 7 || rec.Content[4] != fcgi.StatusUnknownRole {
+		t.Errorf("the authorizer role: %v %v %v", rec.Type, rec.Content, err)
 	}
 	c.Close()
 	if err := <-done; err != nil {
@@ -203,8 +155,7 @@ func TestFastCGIManagementAndRoles(t *testing.T) {
 func TestFastCGIHandlerPanics(t *testing.T) {
 	rec := &fakeRecorder{}
 	c, done := fcgiPair(t, func(w http.ResponseWriter, r *http.Request) { panic("boom") }, rec)
-	cl := newFCGIClient(c)
-	out, _ := cl.request(t, 1, true, map[string]string{"SCRIPT_NAME": "/p"})
+	out, _ := fcgiRequest(t, fcgitest.NewClient(c), 1, true, map[string]string{"SCRIPT_NAME": "/p"})
 	if !strings.HasPrefix(out, "Status: 500 Internal Server Error\r\n") {
 		t.Errorf("response to a panicking handler: %q", out)
 	}
@@ -213,20 +164,5 @@ func TestFastCGIHandlerPanics(t *testing.T) {
 	}
 	if got := strings.Join(rec.calls, "|"); !strings.HasSuffix(got, "End|Finished") {
 		t.Errorf("stages after a panic: %s", got)
-	}
-}
-
-func TestParamsLengths(t *testing.T) {
-	long := strings.Repeat("v", 300)
-	b := appendPair(appendPair(nil, "A", "1"), "LONG", long)
-	if binary.BigEndian.Uint32(b[2+1+1+1:])&^(1<<31) != 300 {
-		t.Fatalf("a long value is not encoded on 4 bytes: % x", b[:12])
-	}
-	m := map[string]string{}
-	if err := parseParams(b, m); err != nil || m["A"] != "1" || m["LONG"] != long {
-		t.Errorf("parseParams: %v %v", m, err)
-	}
-	if err := parseParams(b[:len(b)-1], map[string]string{}); err == nil {
-		t.Errorf("a truncated pair was accepted")
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // The hand-over protocol between the master and the workers it re-executes.
@@ -56,6 +57,9 @@ type workerConfig struct {
 	NoScoreboard bool
 	AccessFormat string // when the worker has an access log
 	Caches       string // the names of the caches handed over, comma-separated
+
+	FirstByteTimeout      time.Duration // request_first_byte_timeout
+	RequestMaxHeaderBytes int
 }
 
 // workerConfig returns what c's workers need of it.
@@ -64,6 +68,7 @@ func (c *Config) workerConfig() workerConfig {
 		Pool: c.Pool, MaxRequests: c.MaxRequests, StatusPath: c.StatusPath,
 		PingPath: c.PingPath, PingResponse: c.PingResponse, NoScoreboard: c.NoScoreboard,
 		AccessFormat: c.accessFormat(), Caches: c.cacheNames(),
+		FirstByteTimeout: c.RequestFirstByteTimeout, RequestMaxHeaderBytes: c.RequestMaxHeaderBytes,
 	}
 }
 

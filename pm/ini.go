@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -191,8 +192,12 @@ func applyPool(c *Config, key, value string) error {
 		c.ProcessIdleTimeout, err = ParseDuration(value)
 	case "request_terminate_timeout":
 		c.RequestTerminateTimeout, err = ParseDuration(value)
+	case "request_first_byte_timeout":
+		c.RequestFirstByteTimeout, err = ParseDuration(value)
 	case "request_slowlog_timeout":
 		c.RequestSlowlogTimeout, err = ParseDuration(value)
+	case "request_max_header_bytes":
+		c.RequestMaxHeaderBytes, err = ParseSize(value)
 	case "listen":
 		c.Listen = value
 	case "listen.backlog":
@@ -266,6 +271,31 @@ func phpOnly(key string) bool {
 		return true
 	}
 	return false
+}
+
+// ParseSize parses a size in bytes as PHP's ini does: a whole number,
+// optionally followed by K, M or G (in either case) for KiB, MiB or GiB.
+func ParseSize(s string) (int, error) {
+	t := strings.TrimSpace(s)
+	shift := 0
+	if t != "" {
+		switch t[len(t)-1] {
+		case 'k', 'K':
+			shift = 10
+		case 'm', 'M':
+			shift = 20
+		case 'g', 'G':
+			shift = 30
+		}
+	}
+	if shift > 0 {
+		t = t[:len(t)-1]
+	}
+	n, err := strconv.ParseUint(t, 10, 31)
+	if err != nil || n<<shift > math.MaxInt32 {
+		return 0, fmt.Errorf("%q is not a size in bytes below 2G (such as 1048576, 512K or 1M)", s)
+	}
+	return int(n << shift), nil
 }
 
 // ParseMode parses listen.mode: octal permission bits, such as 0660.

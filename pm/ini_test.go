@@ -23,6 +23,7 @@ pm.process_idle_timeout = 2m
 pm.max_requests = 500
 request_terminate_timeout = 30
 request_slowlog_timeout = 5s
+request_max_header_bytes = 256k
 listen = /run/fpmshm-$pool.sock
 listen.backlog = -1
 pm.status_path = /status
@@ -52,7 +53,8 @@ security.limit_extensions = .php
 	want := Config{
 		Pool: "app", PM: Ondemand, MaxChildren: 12, ProcessIdleTimeout: 2 * time.Minute, MaxRequests: 500,
 		RequestTerminateTimeout: 30 * time.Second, RequestSlowlogTimeout: 5 * time.Second,
-		Listen: "/run/fpmshm-app.sock", HTTPListen: "127.0.0.1:8080", ListenBacklog: 65535,
+		RequestMaxHeaderBytes: 256 << 10,
+		Listen:                "/run/fpmshm-app.sock", HTTPListen: "127.0.0.1:8080", ListenBacklog: 65535,
 		StatusPath: "/status", PingPath: "/ping", PingResponse: "alive", PIDFile: "/run/fpmshm.pid",
 		MaxSpawnRate: 8, User: "nobody", Group: "nogroup", ListenOwner: "www-data", ListenGroup: "www-data", ListenMode: 0o600,
 		Env:     map[string]string{"HOSTNAME": "$HOSTNAME", "APP_ENV": "production"},
@@ -222,6 +224,19 @@ func TestParseDuration(t *testing.T) {
 	for _, bad := range []string{"", "s", "1.5s", "-1", "10ms", "ten"} {
 		if _, err := ParseDuration(bad); err == nil {
 			t.Errorf("ParseDuration(%q) accepted", bad)
+		}
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for in, want := range map[string]int{"1048576": 1 << 20, "512K": 512 << 10, "1m": 1 << 20, " 1G ": 1 << 30, "0": 0} {
+		if got, err := ParseSize(in); got != want || err != nil {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "M", "-1", "1.5M", "2G", "1T", "12 K"} {
+		if got, err := ParseSize(in); err == nil {
+			t.Errorf("ParseSize(%q) = %d, want an error", in, got)
 		}
 	}
 }

@@ -24,10 +24,11 @@ const (
 // workers come and go; workers get file, a duplicate sharing the socket.
 type listener struct {
 	kind    string
-	addr    string // as configured
-	ln      net.Listener
-	file    *os.File // handed to workers; non-blocking, never touched by Fd
-	backlog int      // as asked for
+	addr    string       // as configured
+	ln      net.Listener // nil once handed to the workers alone (leavePoller)
+	file    *os.File     // handed to workers; non-blocking, kept out of the runtime's poller
+	path    string       // of a unix socket, removed by Close
+	backlog int          // as asked for
 }
 
 // splitListen turns a listen value into a network and an address: a path
@@ -75,6 +76,9 @@ func listen(kind, addr string, c *Config) (*listener, error) {
 		}
 	}
 	l := &listener{kind: kind, addr: addr, ln: ln, backlog: c.ListenBacklog}
+	if network == "unix" {
+		l.path = address
+	}
 	if err := l.setup(); err != nil {
 		ln.Close()
 		return nil, err
@@ -98,7 +102,16 @@ func (l *listener) setup() error {
 			opErr = fmt.Errorf("dup listening socket %s: %w", l.addr, err)
 			return
 		}
-		l.file = os.NewFile(uintptr(dup), l.kind+":"+l.addr)
+		// os.NewFile puts a non-blocking descriptor in the runtime's
+		// poller, which would then wake for every connection the workers
+		// take: make the file while the socket blocks, then restore it.
+		if opErr = sys.SetNonblock(dup, false); opErr == nil {
+			l.file = os.NewFile(uintptr(dup), l.kind+":"+l.addr)
+			opErr = sys.SetNonblock(dup, true)
+		}
+		if opErr != nil {
+			opErr = fmt.Errorf("listening socket %s: set its blocking mode: %w", l.addr, opErr)
+		}
 	})
 	if err != nil {
 		return fmt.Errorf("listening socket %s: %w", l.addr, err)
@@ -106,8 +119,27 @@ func (l *listener) setup() error {
 	return opErr
 }
 
+// leavePoller closes the master's net.Listener, which the runtime's poller
+// watches, keeping the socket open in file only: the workers accept on it,
+// and the master, which never does, is not woken for each connection.
+func (l *listener) leavePoller() error {
+	if l.ln == nil {
+		return nil
+	}
+	if ul, ok := l.ln.(*net.UnixListener); ok {
+		ul.SetUnlinkOnClose(false) // Close removes it
+	}
+	err := l.ln.Close()
+	l.ln = nil
+	return err
+}
+
 // control runs fn with the socket's descriptor.
 func (l *listener) control(fn func(fd int)) error {
+	if l.ln == nil {
+		fn(int(l.file.Fd())) // a file made blocking: Fd leaves the mode alone
+		return nil
+	}
 	sc, ok := l.ln.(syscall.Conn)
 	if !ok {
 		return errors.New("listener has no descriptor")
@@ -134,7 +166,16 @@ func (l *listener) queue() (waiting, size uint64) {
 
 // Close closes the socket (and removes a unix socket's file).
 func (l *listener) Close() error {
-	return errors.Join(l.file.Close(), l.ln.Close())
+	err := l.file.Close()
+	if l.ln != nil {
+		return errors.Join(err, l.ln.Close())
+	}
+	if l.path != "" {
+		if rmErr := os.Remove(l.path); rmErr != nil && !errors.Is(rmErr, fs.ErrNotExist) {
+			err = errors.Join(err, rmErr)
+		}
+	}
+	return err
 }
 
 // removeStaleSocket removes path if it is a socket: a previous master's.

@@ -225,9 +225,12 @@ func (m *master) checkRetiring() {
 	}
 }
 
-// checkRequests applies request_terminate_timeout (SIGKILL, the worker is
-// then reaped and replaced) and request_slowlog_timeout (counted and
-// logged once per request) to every worker serving a request.
+// checkRequests applies request_terminate_timeout and
+// request_slowlog_timeout (counted and logged once per request) to every
+// worker serving a request. A request past request_terminate_timeout gets
+// its worker SIGTERM, as PHP-FPM's does: the worker cancels the request's
+// context and exits once the handler returns. A worker still there
+// killGrace later gets SIGKILL. Either way it is reaped and replaced.
 func (m *master) checkRequests(v *poolView) {
 	term, slow := m.cfg.RequestTerminateTimeout, m.cfg.RequestSlowlogTimeout
 	if term == 0 && slow == 0 {
@@ -249,10 +252,17 @@ func (m *master) checkRequests(v *poolView) {
 			}
 		}
 		if term > 0 && d >= term && !c.killed {
-			c.killed = true
-			m.log.Warn(fmt.Sprintf("child %d, script '%s' (request: \"%s %s\") execution timed out (%.6f sec), terminating",
-				c.pid, p.Script, p.Method, p.RequestURI(), d.Seconds()))
-			m.signal(c, syscall.SIGKILL)
+			switch now := m.now(); {
+			case c.timedOut.IsZero():
+				c.timedOut = now
+				m.log.Warn(fmt.Sprintf("child %d, script '%s' (request: \"%s %s\") execution timed out (%.6f sec), terminating",
+					c.pid, p.Script, p.Method, p.RequestURI(), d.Seconds()))
+				m.signal(c, syscall.SIGTERM)
+			case now.Sub(c.timedOut) >= killGrace:
+				c.killed = true
+				m.log.Warn(fmt.Sprintf("child %d did not stop within %s of SIGTERM, killing it", c.pid, killGrace))
+				m.signal(c, syscall.SIGKILL)
+			}
 		}
 	}
 }

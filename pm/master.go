@@ -29,6 +29,7 @@ type child struct {
 	termSent bool      // sent SIGTERM for process_control_timeout
 	ready    bool      // it said it takes SIGQUIT as a graceful stop (see sayReady)
 	quitDue  bool      // SIGQUIT kept from it until it is ready
+	timedOut time.Time // when it was sent SIGTERM for request_terminate_timeout
 	killed   bool      // sent SIGKILL for request_terminate_timeout
 	slowSeen time.Time // accepted time of the request already counted as slow
 }
@@ -72,6 +73,11 @@ type master struct {
 }
 
 func newMaster(cfg *Config, set spawnSettings, log *slog.Logger, board masterBoard, sp spawner, ls []*listener) *master {
+	for _, l := range ls {
+		if err := l.leavePoller(); err != nil {
+			log.Warn("close the master's watch on a listening socket", "listen", l.addr, "err", err)
+		}
+	}
 	return &master{
 		cfg: cfg, set: set, log: log, board: board, sp: sp, ls: ls, now: time.Now,
 		kids: map[int]*child{}, spawnRate: 1,

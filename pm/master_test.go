@@ -308,16 +308,22 @@ func TestRequestTimeoutsDecisions(t *testing.T) {
 	for _, k := range m.kids {
 		c = k
 	}
-	for range 7 {
+	for range 5 {
 		b.now = b.now.Add(time.Second)
 		m.maintain()
 	}
+	sigs := c.proc.(*fakeProc).sigs
+	if len(sigs) != 1 || sigs[0] != syscall.SIGTERM {
+		t.Errorf("a request past request_terminate_timeout: its worker got %v, want SIGTERM first", sigs)
+	}
+	b.now = b.now.Add(killGrace)
+	m.maintain()
 	if b.slowReqs != 1 {
 		t.Errorf("one request past request_slowlog_timeout counted %d times", b.slowReqs)
 	}
-	sigs := c.proc.(*fakeProc).sigs
-	if len(sigs) != 1 || sigs[0] != syscall.SIGKILL {
-		t.Errorf("a request past request_terminate_timeout: its worker got %v, want one SIGKILL", sigs)
+	sigs = c.proc.(*fakeProc).sigs
+	if len(sigs) != 2 || sigs[1] != syscall.SIGKILL {
+		t.Errorf("a worker still there %s after SIGTERM got %v, want SIGTERM then SIGKILL", killGrace, sigs)
 	}
 	b.setAll(scoreboard.Running) // a new request
 	for range 3 {
@@ -374,7 +380,8 @@ func TestReloadTakesUpConfiguration(t *testing.T) {
 		t.Fatalf("%d workers after the reload, want pm.max_children = 2 kept", len(m.kids))
 	}
 	for pid := range m.kids {
-		if got, want := sp.cfgs[pid], (workerConfig{Pool: "www", MaxRequests: 100, PingPath: "/ping", PingResponse: "new"}); got != want {
+		if got, want := sp.cfgs[pid], (workerConfig{Pool: "www", MaxRequests: 100, PingPath: "/ping", PingResponse: "new",
+			FirstByteTimeout: DefaultRequestFirstByteTimeout, RequestMaxHeaderBytes: DefaultRequestMaxHeaderBytes}); got != want {
 			t.Errorf("worker %d started with %+v, want %+v", pid, got, want)
 		}
 	}

@@ -48,12 +48,31 @@ func helperPool(args []string) int {
 }
 
 // testHandler answers "ok <pid>", after sleeping for ?d=DURATION and
-// writing ?say=TEXT to its standard error.
+// writing ?say=TEXT to its standard error. With ?stream, it reads the body
+// first, writing and flushing "MiB n" as each MiB of it arrives. With
+// ?wait=ctx&mark=PATH it reads the body, waits up to 20s for the request's
+// context to be cancelled, and writes what it saw to PATH.
 func testHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/cache" {
 			cacheHandler(w, r)
 			return
+		}
+		if r.URL.Query().Has("stream") {
+			streamBody(w, r)
+		}
+		if q := r.URL.Query(); q.Get("wait") == "ctx" {
+			_, err := io.ReadAll(r.Body)
+			seen := "not cancelled"
+			select {
+			case <-r.Context().Done():
+				seen = "cancelled"
+			case <-time.After(20 * time.Second):
+			}
+			os.WriteFile(q.Get("mark"), []byte(fmt.Sprintf("%s: %v (body: %v)", seen, r.Context().Err(), err)), 0o644)
+		}
+		if r.URL.Query().Has("hijack") {
+			tryHijack(w)
 		}
 		if d, err := time.ParseDuration(r.URL.Query().Get("d")); err == nil {
 			time.Sleep(d)
@@ -63,6 +82,40 @@ func testHandler() http.Handler {
 		}
 		fmt.Fprintf(w, "ok %d", os.Getpid())
 	})
+}
+
+// streamBody reads r's body, writing and flushing "MiB n" to w as each
+// MiB arrives, then "total n".
+func streamBody(w http.ResponseWriter, r *http.Request) {
+	buf := make([]byte, 32<<10)
+	total := 0
+	for {
+		n, err := r.Body.Read(buf)
+		if total>>20 != (total+n)>>20 {
+			fmt.Fprintf(w, "MiB %d\n", (total+n)>>20)
+			w.(http.Flusher).Flush()
+		}
+		total += n
+		if err != nil {
+			break
+		}
+	}
+	fmt.Fprintf(w, "total %d\n", total)
+}
+
+// tryHijack asks for w's connection; it writes "hijack refused" when it
+// is refused with http.ErrNotSupported, and answers on the connection
+// itself, "hijacked", when it is not.
+func tryHijack(w http.ResponseWriter) {
+	c, _, err := http.NewResponseController(w).Hijack()
+	if err == nil {
+		c.Write([]byte("HTTP/1.0 200 OK\r\nConnection: close\r\n\r\nhijacked"))
+		c.Close()
+		return
+	}
+	if errors.Is(err, http.ErrNotSupported) {
+		fmt.Fprintln(w, "hijack refused")
+	}
 }
 
 // testPool is a master started by a test, with an HTTP client for its
@@ -104,6 +157,9 @@ func startPoolFrom(t *testing.T, cfg Config, exe string) *testPool {
 		p.cmd.Path, p.cmd.Args[0] = exe, exe
 	}
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Under -race, each process sleeps a second as it exits unless told
+	// not to: a stop that takes a second would take three.
+	p.cmd.Env = append(p.cmd.Env, "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -124,18 +180,21 @@ func startPoolFrom(t *testing.T, cfg Config, exe string) *testPool {
 		return err == nil
 	})
 	// The master binds its sockets before it makes the scoreboard.
-	var seg *shm.Segment
+	// It may be found before it is laid out: then it is opened again.
 	p.waitFor("the scoreboard", 10*time.Second, func() bool {
-		seg, err = shm.Attach(p.cmd.Process.Pid, scoreboard.SegmentName(DefaultPool), false)
-		if err != nil && !errors.Is(err, shm.ErrNotFound) {
-			t.Fatalf("attach the scoreboard: %v", err)
+		seg, err := shm.Attach(p.cmd.Process.Pid, scoreboard.SegmentName(DefaultPool), false)
+		if err != nil {
+			if !errors.Is(err, shm.ErrNotFound) {
+				t.Fatalf("attach the scoreboard: %v", err)
+			}
+			return false
 		}
-		return err == nil
+		if p.board, err = scoreboard.Open(seg); err != nil {
+			seg.Free()
+			return false
+		}
+		return true
 	})
-	if p.board, err = scoreboard.Open(seg); err != nil {
-		seg.Free()
-		t.Fatal(err)
-	}
 	return p
 }
 

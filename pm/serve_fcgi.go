@@ -1,10 +1,8 @@
 package pm
 
 import (
-	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -12,14 +10,15 @@ import (
 	"net/http/cgi"
 	"net/url"
 	"runtime/debug"
-	"sync"
 	"time"
+
+	"github.com/fpmshm/fpmshm/internal/fcgi"
 )
 
 // fcgiServer serves FastCGI connections one at a time, one request at a
 // time, as a PHP-FPM child does: FCGI_MAX_CONNS and FCGI_MAX_REQS are 1
 // and requests are not multiplexed. Its buffers are reused across
-// connections.
+// connections; a request's parameters are read up to maxHeader bytes.
 type fcgiServer struct {
 	serve  func(w http.ResponseWriter, r *http.Request, scriptName string)
 	stages *stages
@@ -27,22 +26,18 @@ type fcgiServer struct {
 	log    *slog.Logger
 	peer   string // the web server's address on the current connection; "" on a unix socket
 
-	rr  recordReader
-	bw  *bufio.Writer
-	out streamWriter
+	maxHeader int // request_max_header_bytes
+	fc        *fcgi.Conn
 
-	mu       sync.Mutex // guards conn, idle and stopping, for stopIdle
-	conn     net.Conn
-	idle     bool // between two requests of a kept connection
-	stopping bool
+	// newContext, when set, makes a request's context and the function
+	// that ends it.
+	newContext func() (context.Context, context.CancelFunc)
 }
 
-func newFCGIServer(serve func(http.ResponseWriter, *http.Request, string), st *stages, log *slog.Logger) *fcgiServer {
-	s := &fcgiServer{serve: serve, stages: st, log: log}
-	s.rr.r = bufio.NewReaderSize(nil, 16<<10)
-	s.bw = bufio.NewWriterSize(nil, 16<<10)
-	s.out = streamWriter{w: s.bw, typ: typeStdout, buf: make([]byte, 0, maxRecordContent)}
-	return s
+// newFCGIServer is a fcgiServer of serve whose requests carry at most
+// maxHeader bytes of parameters.
+func newFCGIServer(serve func(http.ResponseWriter, *http.Request, string), st *stages, log *slog.Logger, maxHeader int) *fcgiServer {
+	return &fcgiServer{serve: serve, stages: st, log: log, maxHeader: maxHeader, fc: fcgi.NewConn(maxHeader)}
 }
 
 // paramsKey is the context key of a request's FastCGI parameters.
@@ -58,128 +53,58 @@ func Params(r *http.Request) map[string]string {
 
 // serveConn serves the requests of c in turn until the peer closes it, a
 // request ends without FCGI_KEEP_CONN, or done (called after each request)
-// returns true. It closes c.
+// returns true. It closes c. It is the loop of a server that keeps no
+// stages (pm.status_listen's); a worker runs its own (worker.serveFastCGI).
 func (s *fcgiServer) serveConn(c net.Conn, done func() (stop bool)) error {
-	s.setConn(c, false)
-	defer func() {
-		s.setConn(nil, false)
-		c.Close()
-	}()
-	s.peer = ""
-	if a := c.RemoteAddr(); a != nil && s.access != nil { // only the access log asks
-		s.peer = peerHost(a.String())
-	}
-	s.rr.r.Reset(c)
-	s.bw.Reset(c)
-	for first := true; ; first = false {
-		if !first {
-			s.setConn(c, true)
-		}
+	defer c.Close()
+	s.start(c)
+	for {
 		id, keep, err := s.readBegin()
 		if err != nil {
-			if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) || errors.Is(err, errIdleStop) {
+			if errors.Is(err, io.EOF) || errors.Is(err, net.ErrClosed) {
 				return nil
 			}
+			s.logBroken(err)
 			return err
 		}
-		s.setConn(c, false)
 		broken, err := s.serveRequest(id)
 		stop := done()
 		if err != nil || broken || !keep || stop {
+			s.logBroken(err)
 			return err
 		}
 	}
 }
 
-// errIdleStop is how stopIdle ends the wait for a kept connection's next request.
-var errIdleStop = errors.New("worker stopping between requests")
-
-func (s *fcgiServer) setConn(c net.Conn, idle bool) {
-	s.mu.Lock()
-	s.conn, s.idle = c, idle
-	if idle && s.stopping {
-		c.SetReadDeadline(time.Unix(1, 0))
+// start readies the server for the requests of a new connection.
+func (s *fcgiServer) start(c net.Conn) {
+	s.peer = ""
+	if s.access != nil { // only the access log asks
+		if a := c.RemoteAddr(); a != nil {
+			s.peer = peerHost(a.String())
+		}
 	}
-	s.mu.Unlock()
+	s.fc.Reset(c, c)
 }
 
-// stopIdle ends a kept connection that waits for its next request, so a
-// stopping worker does not wait for the web server to close it.
-func (s *fcgiServer) stopIdle() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.stopping = true
-	if s.conn != nil && s.idle {
-		s.conn.SetReadDeadline(time.Unix(1, 0))
+// logBroken logs a connection closed because the web server broke the
+// protocol.
+func (s *fcgiServer) logBroken(err error) {
+	if errors.Is(err, fcgi.ErrProtocol) {
+		s.log.Warn("closed a FastCGI connection that broke the protocol", "err", err)
 	}
 }
 
 // readBegin reads records up to the next FCGI_BEGIN_REQUEST of a
 // responder, answering FCGI_GET_VALUES and refusing other roles.
 func (s *fcgiServer) readBegin() (id uint16, keep bool, err error) {
-	for {
-		rec, err := s.rr.next()
-		if err != nil {
-			if s.idleTimedOut(err) {
-				return 0, false, errIdleStop
-			}
-			return 0, false, err
-		}
-		switch rec.typ {
-		case typeBeginRequest:
-			if len(rec.content) < 8 {
-				return 0, false, fmt.Errorf("%w: short FCGI_BEGIN_REQUEST", errProtocol)
-			}
-			if role := uint16(rec.content[0])<<8 | uint16(rec.content[1]); role != roleResponder {
-				writeEndRequest(s.bw, rec.id, 0, statusUnknownRole)
-				if err := s.bw.Flush(); err != nil {
-					return 0, false, err
-				}
-				continue
-			}
-			return rec.id, rec.content[2]&flagKeepConn != 0, nil
-		case typeGetValues:
-			if err := s.answerGetValues(rec.content); err != nil {
-				return 0, false, err
-			}
-		case typeAbortRequest, typeParams, typeStdin, typeData:
-			// the rest of a request already ended: nothing to do
-		default:
-			if rec.id == 0 {
-				writeRecord(s.bw, typeUnknownType, 0, []byte{rec.typ, 0, 0, 0, 0, 0, 0, 0})
-				if err := s.bw.Flush(); err != nil {
-					return 0, false, err
-				}
-			}
-		}
-	}
-}
-
-func (s *fcgiServer) idleTimedOut(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
-}
-
-// answerGetValues answers FCGI_GET_VALUES: one connection, one request,
-// no multiplexing.
-func (s *fcgiServer) answerGetValues(content []byte) error {
-	asked := map[string]string{}
-	if err := parseParams(content, asked); err != nil {
-		return err
-	}
-	values := map[string]string{"FCGI_MAX_CONNS": "1", "FCGI_MAX_REQS": "1", "FCGI_MPXS_CONNS": "0"}
-	var b []byte
-	for name := range asked {
-		if v, ok := values[name]; ok {
-			b = appendPair(b, name, v)
-		}
-	}
-	writeRecord(s.bw, typeGetValuesResult, 0, b)
-	return s.bw.Flush()
+	req, err := s.fc.Next()
+	return req.ID, req.KeepConn, err
 }
 
 // serveRequest reads request id's parameters, runs the handler with its
-// body as a stream, and ends the request. broken reports that the
+// body as a stream, and ends the request: the Running stage (stages.info)
+// once the parameters are read, the end of the request (stages.end). broken reports that the
 // connection cannot carry another request.
 //
 // The request's stages end before FCGI_END_REQUEST is sent, as PHP-FPM
@@ -190,47 +115,63 @@ func (s *fcgiServer) serveRequest(id uint16) (broken bool, err error) {
 	if s.access != nil {
 		began = time.Now()
 	}
-	s.stages.begin()
+	ctx, cancel := context.Background(), context.CancelFunc(func() {})
+	if s.newContext != nil {
+		ctx, cancel = s.newContext()
+	}
+	defer cancel()
 	ended := false
 	defer func() {
 		if !ended {
 			s.stages.end()
 		}
 	}()
-	params, err := s.readParams(id)
+	w := &fcgiResponse{header: http.Header{}, fc: s.fc}
+	params, err := s.fc.ReadParams()
+	if errors.Is(err, fcgi.ErrParamsTooLarge) {
+		ended = true
+		return true, s.refuseLargeParams(w, id, err)
+	}
 	if err != nil {
 		return true, err
 	}
-	body := &stdinReader{s: s, id: id}
-	w := &fcgiResponse{header: http.Header{}, out: &s.out}
-	s.out.id, s.out.buf = id, s.out.buf[:0]
-	r, err := newRequest(params)
+	body := s.fc.Body()
+	r, err := newRequest(ctx, params)
 	var user string // of the Basic authorization, as PHP-FPM's auth_user
 	if err != nil {
 		bad := &http.Request{Method: params["REQUEST_METHOD"], URL: &url.URL{RawQuery: params["QUERY_STRING"]}}
 		s.stages.info(bad, params["SCRIPT_NAME"], params["SCRIPT_FILENAME"], "")
 		http.Error(w, "400 bad request: "+err.Error(), http.StatusBadRequest)
 	} else {
-		r.Body = body
+		r.Body = requestBody{body, cancel}
 		user, _, _ = r.BasicAuth()
 		s.stages.info(r, params["SCRIPT_NAME"], params["SCRIPT_FILENAME"], user)
 		broken = s.runHandler(w, r, params["SCRIPT_NAME"])
 	}
 	w.finish()
-	if err := body.drain(); err != nil {
-		return true, err
-	}
-	if err := s.out.close(); err != nil {
+	if err := body.Drain(); err != nil {
 		return true, err
 	}
 	ended = true
 	s.stages.end()
-	writeEndRequest(s.bw, id, 0, statusRequestComplete)
-	err = s.bw.Flush()
+	err = s.fc.EndRequest(0)
 	if s.access != nil {
 		s.access.write(fcgiEntry(params, r, user, s.peer, began, w), s.stages)
 	}
 	return broken, err
+}
+
+// refuseLargeParams answers request id, whose parameters went past
+// request_max_header_bytes, with 431 and ends it, logging the limit. The
+// rest of its parameters is left unread: the connection must be closed.
+func (s *fcgiServer) refuseLargeParams(w *fcgiResponse, id uint16, err error) error {
+	s.log.Warn("a request's FastCGI parameters are larger than request_max_header_bytes: answered 431 and closed the connection",
+		"request_max_header_bytes", s.maxHeader, "request", id, "err", err)
+	s.stages.info(&http.Request{URL: &url.URL{}}, "", "", "")
+	http.Error(w, "431 request header fields too large", http.StatusRequestHeaderFieldsTooLarge)
+	w.finish()
+	s.stages.end()
+	return s.fc.EndRequest(0)
 }
 
 // runHandler runs the handler, turning a panic into a 500 (when nothing was
@@ -251,37 +192,10 @@ func (s *fcgiServer) runHandler(w *fcgiResponse, r *http.Request, scriptName str
 	return false
 }
 
-// readParams reads the FCGI_PARAMS stream of request id.
-func (s *fcgiServer) readParams(id uint16) (map[string]string, error) {
-	var stream []byte
-	for {
-		rec, err := s.rr.next()
-		if err != nil {
-			return nil, err
-		}
-		switch {
-		case rec.typ == typeParams && rec.id == id:
-			if len(rec.content) == 0 {
-				params := make(map[string]string, 32)
-				return params, parseParams(stream, params)
-			}
-			stream = append(stream, rec.content...)
-		case rec.typ == typeBeginRequest:
-			writeEndRequest(s.bw, rec.id, 0, statusCantMpxConn)
-		case rec.typ == typeAbortRequest && rec.id == id:
-			return nil, fmt.Errorf("request %d aborted while sending its parameters", id)
-		case rec.typ == typeGetValues:
-			if err := s.answerGetValues(rec.content); err != nil {
-				return nil, err
-			}
-		}
-	}
-}
-
 // newRequest builds the http.Request of a FastCGI request as a CGI
 // program would, defaulting a missing method to GET and protocol to
 // HTTP/1.0 (as PHP does for cgi-fcgi style clients).
-func newRequest(params map[string]string) (*http.Request, error) {
+func newRequest(ctx context.Context, params map[string]string) (*http.Request, error) {
 	if params["REQUEST_METHOD"] == "" {
 		params["REQUEST_METHOD"] = http.MethodGet
 	}
@@ -292,5 +206,22 @@ func newRequest(params map[string]string) (*http.Request, error) {
 	if err != nil {
 		return nil, err
 	}
-	return r.WithContext(context.WithValue(context.Background(), paramsKey{}, params)), nil
+	return r.WithContext(context.WithValue(ctx, paramsKey{}, params)), nil
+}
+
+// requestBody is a request's body as the handler reads it: a read that
+// fails (the web server aborted the request, or the connection failed)
+// cancels the request's context.
+type requestBody struct {
+	*fcgi.Body
+	cancel context.CancelFunc
+}
+
+// Read reads the body.
+func (b requestBody) Read(p []byte) (int, error) {
+	n, err := b.Body.Read(p)
+	if err != nil && err != io.EOF {
+		b.cancel()
+	}
+	return n, err
 }

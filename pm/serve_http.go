@@ -1,6 +1,7 @@
 package pm
 
 import (
+	"context"
 	"log/slog"
 	"net"
 	"net/http"
@@ -19,33 +20,39 @@ type httpServer struct {
 
 	requests int        // requests answered on the current connection
 	access   *accessLog // nil without access.log
+	begun    func()     // called when a request's header is read, when set
 }
 
-func newHTTPServer(serve func(http.ResponseWriter, *http.Request, string), st *stages, log *slog.Logger) *httpServer {
+// newHTTPServer is an httpServer of serve. The worker sets the Reading
+// headers stage before it hands a connection over; a connection whose
+// request header is not read within headerTimeout is closed. Requests'
+// contexts derive from base.
+func newHTTPServer(serve func(http.ResponseWriter, *http.Request, string), st *stages, log *slog.Logger,
+	headerTimeout time.Duration, base context.Context) *httpServer {
 	h := &httpServer{ln: newConnQueue(), done: make(chan struct{}, 1)}
 	h.srv = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h.requests++
+			if h.begun != nil {
+				h.begun()
+			}
 			var began time.Time
 			if h.access != nil {
 				began = time.Now()
 			}
-			st.begin()
 			user, _, _ := r.BasicAuth()
 			st.info(r, r.URL.Path, "", user)
-			if h.access == nil {
-				defer st.end()
-				serve(w, r, r.URL.Path)
-				return
-			}
-			sw := &statusRecorder{ResponseWriter: w}
+			hw := &httpResponse{w: w}
 			func() {
 				defer st.end()
-				serve(sw, r, r.URL.Path)
+				serve(hw, r, r.URL.Path)
 			}()
-			h.access.write(httpEntry(r, began, user, sw), st)
+			if h.access != nil {
+				h.access.write(httpEntry(r, began, user, hw), st)
+			}
 		}),
-		ReadHeaderTimeout: 30 * time.Second,
+		ReadHeaderTimeout: headerTimeout,
+		BaseContext:       func(net.Listener) context.Context { return base },
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		ConnState: func(c net.Conn, s http.ConnState) {
 			if s == http.StateClosed || s == http.StateHijacked {

@@ -27,6 +27,10 @@ type statusServer struct {
 	wg     sync.WaitGroup
 }
 
+// statusMaxHeaderBytes bounds the parameters of a request to
+// pm.status_listen: a status page or ping needs a few hundred bytes.
+const statusMaxHeaderBytes = 64 << 10
+
 // snapshotRequest asks the master's loop for a snapshot of the scoreboard.
 type snapshotRequest struct {
 	full  bool
@@ -90,7 +94,7 @@ func (s *statusServer) run() {
 		s.mu.Unlock()
 		go func() {
 			defer s.wg.Done()
-			newFCGIServer(s.serve, newStages(nil), s.log).serveConn(c, func() bool { return false })
+			newFCGIServer(s.serve, newStages(nil), s.log, statusMaxHeaderBytes).serveConn(c, func() bool { return false })
 			s.mu.Lock()
 			delete(s.conns, c)
 			s.mu.Unlock()

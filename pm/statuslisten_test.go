@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fpmshm/fpmshm/internal/fcgi/fcgitest"
 )
 
 // TestStatusListenWhileBusy: with pm.status_listen, the master answers the
@@ -29,7 +31,7 @@ func TestStatusListenWhileBusy(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer c.Close()
-		out, _ := newFCGIClient(c).request(t, 1, false, map[string]string{
+		out, _ := fcgiRequest(t, fcgitest.NewClient(c), 1, false, map[string]string{
 			"REQUEST_METHOD": "GET", "SCRIPT_NAME": script, "SCRIPT_FILENAME": script, "QUERY_STRING": query,
 		})
 		return out

@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"syscall"
+	"time"
 
+	"github.com/fpmshm/fpmshm/internal/fcgi"
 	"github.com/fpmshm/fpmshm/scoreboard"
 	"github.com/fpmshm/fpmshm/shm"
 	"github.com/fpmshm/fpmshm/status"
@@ -25,14 +29,17 @@ type worker struct {
 	status  http.Handler
 	ping    http.Handler
 
-	board  *scoreboard.Board
-	stages *stages
-	access *accessLog // nil without access.log
-	slow   *slowlog   // nil without slowlog
-	acc    *acceptor
-	fcgi   *fcgiServer
-	http   *httpServer
-	served int
+	board    *scoreboard.Board
+	stages   *stages
+	access   *accessLog // nil without access.log
+	slow     *slowlog   // nil without slowlog
+	acc      *acceptor
+	fcgi     *fcgiServer
+	http     *httpServer
+	held     held
+	contexts *requestContexts
+	served   int
+	yielded  time.Time // see yieldToRuntime
 }
 
 // earlyQuit receives a worker's SIGQUIT from the start of the process, not
@@ -41,9 +48,17 @@ type worker struct {
 // goroutine's stack and exit.
 var earlyQuit = make(chan os.Signal, 1)
 
+// earlyTerm receives a worker's SIGTERM from the start of the process: the
+// master's word that the request in flight has run out of time
+// (request_terminate_timeout, process_control_timeout). The worker cancels
+// the request's context and exits once it ends; the master kills it after
+// a short grace if it does not.
+var earlyTerm = make(chan os.Signal, 1)
+
 func init() {
 	if IsWorker() {
 		signal.Notify(earlyQuit, syscall.SIGQUIT)
+		signal.Notify(earlyTerm, syscall.SIGTERM)
 		signal.Notify(traceRequests, traceSignal)
 	}
 }
@@ -61,8 +76,10 @@ func runWorker(ctx context.Context, cfg Config, handler http.Handler) error {
 	}
 	log := cfg.logger().With("pool", h.cfg.Pool, "pid", os.Getpid())
 	go watchMaster(h.parentFD, log)
+	term, terminate := context.WithCancel(context.Background())
+	defer terminate()
 	w := &worker{cfg: h.cfg, log: log, handler: handler}
-	if err := w.setup(h); err != nil {
+	if err := w.setup(h, term); err != nil {
 		return err
 	}
 	defer w.close()
@@ -73,9 +90,13 @@ func runWorker(ctx context.Context, cfg Config, handler http.Handler) error {
 	}
 
 	defer signal.Stop(earlyQuit)
+	defer signal.Stop(earlyTerm)
 	go func() {
 		select {
 		case <-earlyQuit:
+		case <-earlyTerm:
+			log.Warn("terminated: cancelling the request in flight")
+			terminate()
 		case <-ctx.Done():
 		}
 		w.stop()
@@ -94,7 +115,7 @@ func watchMaster(fd int, log *slog.Logger) {
 }
 
 // setup takes up the scoreboard slot and the sockets.
-func (w *worker) setup(h *handover) error {
+func (w *worker) setup(h *handover, term context.Context) error {
 	var rec recorder
 	board, err := openBoard(h.board)
 	if err != nil {
@@ -121,8 +142,12 @@ func (w *worker) setup(h *handover) error {
 	if h.cfg.PingPath != "" {
 		w.ping = status.Ping(h.cfg.PingResponse)
 	}
-	w.fcgi = newFCGIServer(w.dispatch, w.stages, w.log)
-	w.http = newHTTPServer(w.dispatch, w.stages, w.log)
+	w.fcgi = newFCGIServer(w.dispatch, w.stages, w.log, h.cfg.RequestMaxHeaderBytes)
+	if w.contexts, err = newRequestContexts(term); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
+	w.http = newHTTPServer(w.dispatch, w.stages, w.log, h.cfg.FirstByteTimeout, term)
+	w.http.begun = func() { w.held.begun() }
 	if h.cfg.AccessFormat != "" {
 		if w.access, err = newAccessLog(h.accessFD, h.cfg.AccessFormat, h.cfg.Pool, w.log); err != nil {
 			return err
@@ -162,51 +187,150 @@ func (w *worker) dispatch(rw http.ResponseWriter, r *http.Request, scriptName st
 	}
 }
 
-// serve accepts and serves connections until told to stop.
+// serve is the worker's loop, as a PHP-FPM child's: wait for a connection
+// (Idle), then serve its requests in turn, each read (Reading headers),
+// run (Running) and ended (Finishing), until the worker is told to stop.
+// The loop sets the stages of waiting (here and in waitForRequest); the
+// request sets its own once read (fcgiServer.serveRequest, httpServer).
 func (w *worker) serve() error {
-	w.stages.accepting()
 	for {
-		c, kind, err := w.acc.next()
+		w.stages.accepting()
+		fd, kind, err := w.acc.next()
 		if errors.Is(err, errStopped) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		stop := false
 		switch kind {
 		case kindFastCGI:
-			if err := w.fcgi.serveConn(c, func() bool { stop = w.requestDone(); return stop }); err != nil {
-				w.log.Debug("fastcgi connection ended with an error", "err", err)
-			}
+			w.serveFastCGI(newConn(fd))
 		case kindHTTP:
-			if w.http.serveConn(c) {
-				stop = w.requestDone()
-			}
+			w.serveHTTP(fd)
 		}
-		if stop {
-			w.log.Debug("pm.max_requests reached; exiting", "requests", w.served)
+		if w.held.stopped() {
 			return nil
 		}
 	}
 }
 
-// requestDone counts a served request, marks the worker idle, and reports
-// whether pm.max_requests is reached.
-func (w *worker) requestDone() bool {
-	w.served++
-	w.stages.accepting()
-	return w.cfg.MaxRequests > 0 && w.served >= w.cfg.MaxRequests
+// serveFastCGI serves the requests of a FastCGI connection in turn until
+// the web server closes it, a request ends without FCGI_KEEP_CONN, or the
+// worker is to stop. Waiting for a request, on a new connection or a kept
+// one, is PHP-FPM's Reading headers stage: the worker counts as busy, and
+// the wait lasts at most request_first_byte_timeout.
+func (w *worker) serveFastCGI(c *conn) {
+	defer c.Close()
+	if err := c.setRecvTimeout(w.cfg.FirstByteTimeout); err != nil {
+		w.log.Error("fastcgi connection", "err", err)
+		return
+	}
+	w.fcgi.start(c)
+	w.fcgi.newContext = func() (context.Context, context.CancelFunc) { return w.contexts.forConn(c) }
+	for {
+		if !w.waitForRequest(c) {
+			return // stopping: no request has begun on c
+		}
+		id, keep, err := w.fcgi.readBegin()
+		if !w.held.begun() || err != nil {
+			w.endWait(err)
+			return
+		}
+		broken, err := w.fcgi.serveRequest(id)
+		stop := w.requestDone()
+		if err != nil {
+			w.fcgi.logBroken(err)
+			w.log.Debug("fastcgi connection ended with an error", "err", err)
+		}
+		if err != nil || broken || !keep || stop {
+			return
+		}
+	}
 }
 
-// stop makes the worker exit once its current request is answered.
+// waitForRequest enters the Reading headers stage, in which the worker
+// waits for a request on c, a new connection or a kept one: it counts as
+// busy, so dynamic and ondemand pools spawn for other clients, and a
+// stopping worker hangs c up. It reports false if the worker is stopping.
+func (w *worker) waitForRequest(c hangUpper) bool {
+	w.stages.begin()
+	w.yieldToRuntime()
+	return w.held.waitFor(c)
+}
+
+// yieldToRuntime lets the Go scheduler see the worker's goroutine change
+// hands every yieldEvery. A goroutine that only ever blocks in system
+// calls keeps its P without a scheduling tick; after 10ms the runtime's
+// monitor takes it for a long-running goroutine, takes the P from it in
+// its next system call, and goes back to waking every 20µs: thousands of
+// wake-ups a second per worker, the costliest thing in a busy worker's
+// profile. A yield costs a wake-up of another thread, so it is not made
+// for every request.
+func (w *worker) yieldToRuntime() {
+	if now := time.Now(); now.Sub(w.yielded) >= yieldEvery {
+		w.yielded = now
+		runtime.Gosched()
+	}
+}
+
+// yieldEvery is how often a busy worker yields: well within the runtime
+// monitor's 10ms.
+const yieldEvery = 5 * time.Millisecond
+
+// endWait logs why a wait for a request ended without one, unless the web
+// server simply closed the connection.
+func (w *worker) endWait(err error) {
+	switch {
+	case err == nil, errors.Is(err, io.EOF), errors.Is(err, net.ErrClosed):
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		w.log.Debug("closing a connection that sent no request within request_first_byte_timeout",
+			"timeout", w.cfg.FirstByteTimeout)
+	case errors.Is(err, fcgi.ErrProtocol):
+		w.fcgi.logBroken(err)
+	default:
+		w.log.Debug("fastcgi connection ended while waiting for a request", "err", err)
+	}
+}
+
+// serveHTTP serves an HTTP connection.
+func (w *worker) serveHTTP(fd int) {
+	c, err := netConn(fd)
+	if err != nil {
+		w.log.Error("http connection", "err", err)
+		return
+	}
+	if !w.waitForRequest(closer{c}) {
+		c.Close()
+		return
+	}
+	answered := w.http.serveConn(c)
+	w.held.begun()
+	if answered {
+		w.requestDone()
+	}
+}
+
+// requestDone counts a served request and reports whether pm.max_requests
+// is reached, after which the worker stops.
+func (w *worker) requestDone() bool {
+	w.served++
+	if w.cfg.MaxRequests > 0 && w.served >= w.cfg.MaxRequests {
+		w.log.Debug("pm.max_requests reached; exiting", "requests", w.served)
+		w.held.stop()
+	}
+	return w.held.stopped()
+}
+
+// stop makes the worker exit once its current request is answered; a
+// connection on which no request has begun is closed at once.
 func (w *worker) stop() {
 	w.acc.stop()
-	w.fcgi.stopIdle()
+	w.held.stop()
 }
 
 func (w *worker) close() {
 	w.acc.close()
+	w.contexts.close()
 	w.http.close()
 	w.board.Close()
 	closeCaches()

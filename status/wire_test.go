@@ -1,9 +1,7 @@
 package status
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/binary"
 	"io"
 	"net"
 	"net/http"
@@ -11,11 +9,12 @@ import (
 	"net/http/httptest"
 	"net/textproto"
 	"path"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/fpmshm/fpmshm/internal/fcgi/fcgitest"
 )
 
 // TestHTTPWire reads the raw HTTP/1.0 replies of a real server and checks
@@ -120,88 +119,23 @@ func checkFCGIReply(t *testing.T, name string, code int, hdr textproto.MIMEHeade
 // scriptName?query and returns the CGI reply split as a client splits it.
 func fcgiGet(t *testing.T, addr, scriptName, query string) (code int, hdr textproto.MIMEHeader, rawHead string, body []byte) {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	cl, err := fcgitest.Dial(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
-	_ = c.SetDeadline(time.Now().Add(10 * time.Second))
-	const id = 1
-	var req bytes.Buffer
-	writeRecord(&req, 1, id, []byte{0, 1, 0, 0, 0, 0, 0, 0}) // BEGIN_REQUEST, responder, close
-	uri := scriptName
-	if query != "" {
-		uri += "?" + query
-	}
-	var params bytes.Buffer
-	for _, kv := range [][2]string{
-		{"GATEWAY_INTERFACE", "CGI/1.1"}, {"REQUEST_METHOD", "GET"},
-		{"SCRIPT_NAME", scriptName}, {"SCRIPT_FILENAME", scriptName},
-		{"QUERY_STRING", query}, {"REQUEST_URI", uri}, {"SERVER_PROTOCOL", "HTTP/1.1"},
-		{"SERVER_NAME", "fpm"}, {"SERVER_PORT", "80"}, {"REMOTE_ADDR", "127.0.0.1"},
-	} {
-		writeParamLen(&params, len(kv[0]))
-		writeParamLen(&params, len(kv[1]))
-		params.WriteString(kv[0] + kv[1])
-	}
-	writeRecord(&req, 4, id, params.Bytes()) // PARAMS
-	writeRecord(&req, 4, id, nil)
-	writeRecord(&req, 5, id, nil) // STDIN
-	if _, err := c.Write(req.Bytes()); err != nil {
+	defer cl.Close()
+	resp, err := cl.Do(fcgitest.Get(scriptName, query))
+	if err != nil {
 		t.Fatal(err)
 	}
-
-	var stdout bytes.Buffer
-	for done := false; !done; {
-		var h [8]byte
-		if _, err := io.ReadFull(c, h[:]); err != nil {
-			t.Fatalf("read record: %v", err)
-		}
-		content := make([]byte, int(binary.BigEndian.Uint16(h[4:6]))+int(h[6]))
-		if _, err := io.ReadFull(c, content); err != nil {
-			t.Fatal(err)
-		}
-		content = content[:binary.BigEndian.Uint16(h[4:6])]
-		switch h[1] {
-		case 6: // STDOUT
-			stdout.Write(content)
-		case 7: // STDERR
-			t.Errorf("stderr: %q", content)
-		case 3: // END_REQUEST
-			done = true
-		}
+	if len(resp.Stderr) > 0 {
+		t.Errorf("stderr: %q", resp.Stderr)
 	}
 	// The server closes the connection after the request (no keep-alive
 	// flag): wait for that, so no socket of it outlives the test.
-	if _, err := io.Copy(io.Discard, c); err != nil {
+	if err := cl.Closed(); err != nil {
 		t.Fatalf("waiting for the server to close the connection: %v", err)
 	}
-	raw := stdout.Bytes()
-	r := textproto.NewReader(bufio.NewReader(bytes.NewReader(raw)))
-	hdr, err = r.ReadMIMEHeader()
-	if err != nil {
-		t.Fatalf("read CGI headers: %v in %q", err, raw)
-	}
-	head, body, _ := bytes.Cut(raw, []byte("\r\n\r\n"))
-	code = http.StatusOK // CGI's default when there is no Status line
-	if st := hdr.Get("Status"); st != "" {
-		f, _, _ := strings.Cut(st, " ")
-		if code, err = strconv.Atoi(f); err != nil {
-			t.Fatalf("bad Status %q", st)
-		}
-	}
-	return code, hdr, string(head) + "\r\n", body
-}
-
-func writeRecord(b *bytes.Buffer, typ byte, id uint16, content []byte) {
-	b.Write([]byte{1, typ, byte(id >> 8), byte(id), byte(len(content) >> 8), byte(len(content)), 0, 0})
-	b.Write(content)
-}
-
-func writeParamLen(b *bytes.Buffer, n int) {
-	if n < 128 {
-		b.WriteByte(byte(n))
-		return
-	}
-	_ = binary.Write(b, binary.BigEndian, uint32(n)|1<<31)
+	head, _, _ := bytes.Cut(resp.Stdout, []byte("\r\n\r\n"))
+	return resp.Status, textproto.MIMEHeader(resp.Header), string(head) + "\r\n", resp.Body
 }

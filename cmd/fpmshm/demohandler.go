@@ -28,13 +28,14 @@ const demoCache = "demo"
 // in the pool's shared cache "demo", one counter for every worker.
 func demoHandler() http.Handler {
 	var served atomic.Int64
+	pid := os.Getpid()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		n := served.Add(1)
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		var b strings.Builder
 		b.WriteString(demoBody)
-		fmt.Fprintf(&b, "worker pid %d, its request %d; %s %s\n", os.Getpid(), n, r.Method, r.URL.RequestURI())
+		fmt.Fprintf(&b, "worker pid %d, its request %d; %s %s\n", pid, n, r.Method, r.URL.RequestURI())
 		if p := pm.Params(r); p != nil {
 			fmt.Fprintf(&b, "SCRIPT_NAME %s, SCRIPT_FILENAME %s\n", p["SCRIPT_NAME"], p["SCRIPT_FILENAME"])
 		}

@@ -98,9 +98,22 @@ func startServe(t *testing.T, args ...string) (pidfile string, d *daemon) {
 // FastCGI server at fcgiAddr, and returns its base URL.
 func startNginx(t *testing.T, fcgiAddr string) string {
 	t.Helper()
+	return startNginxKeepAlive(t, fcgiAddr, 0)
+}
+
+// startNginxKeepAlive is startNginx keeping up to keepalive idle
+// connections to the FastCGI server open between requests (an upstream
+// keepalive pool with fastcgi_keep_conn on); 0 opens one per request.
+func startNginxKeepAlive(t *testing.T, fcgiAddr string, keepalive int) string {
+	t.Helper()
 	bin := needBinary(t, "nginx")
 	dir := t.TempDir()
 	port := freePort(t)
+	upstream, keep := "", ""
+	if keepalive > 0 {
+		upstream = fmt.Sprintf("upstream fpmshm { server %s; keepalive %d; keepalive_requests 1000000; }", fcgiAddr, keepalive)
+		fcgiAddr, keep = "fpmshm", "fastcgi_keep_conn on;"
+	}
 	conf := fmt.Sprintf(`daemon off;
 master_process off;
 worker_processes 1;
@@ -114,16 +127,18 @@ http {
 	proxy_temp_path %[1]s/proxy;
 	uwsgi_temp_path %[1]s/uwsgi;
 	scgi_temp_path %[1]s/scgi;
+	%[4]s
 	server {
 		listen 127.0.0.1:%[2]d;
 		location / {
 			include /etc/nginx/fastcgi_params;
 			fastcgi_param SCRIPT_FILENAME /srv/www$fastcgi_script_name;
 			fastcgi_pass %[3]s;
+			%[5]s
 		}
 	}
 }
-`, dir, port, fcgiAddr)
+`, dir, port, fcgiAddr, upstream, keep)
 	confPath := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -115,5 +116,84 @@ func TestBehindNginx(t *testing.T) {
 	headers, body = cgiFCGI(t, fcgi, "/ping", "")
 	if body != "pong" || !strings.Contains(headers, "Status: 200") || !strings.Contains(headers, "Cache-Control: no-cache, no-store, must-revalidate, max-age=0") {
 		t.Errorf("cgi-fcgi ping: headers %q body %q", headers, body)
+	}
+}
+
+// TestBehindNginxKeptConnections runs fpmshm serve behind nginx keeping
+// its FastCGI connections open (fastcgi_keep_conn on, an upstream
+// keepalive pool) under wrk, with a dynamic pool smaller than nginx's
+// connections: a worker waiting on a kept connection counts as busy
+// (Reading headers), so the pool spawns for the connections queued behind
+// it and every request is answered. The status page agrees with what was
+// served: each request is one accepted conn, and the only others are the
+// waits on kept connections (at most one per connection).
+func TestBehindNginxKeptConnections(t *testing.T) {
+	wrk := needBinary(t, "wrk")
+	fcgi := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	accessLog := filepath.Join(t.TempDir(), "access.log")
+	startServe(t, "-listen", fcgi, "-http", "", "-access.log", accessLog, "-access.format", "%m %r",
+		"-pm", "dynamic", "-pm.max_children", "12", "-pm.start_servers", "2", "-pm.min_spare_servers", "1", "-pm.max_spare_servers", "3")
+	const conns = 8
+	base := startNginxKeepAlive(t, fcgi, conns)
+	client := &http.Client{Timeout: 20 * time.Second}
+	defer client.CloseIdleConnections()
+	waitUntil(t, "ping through nginx", 10*time.Second, func() bool {
+		code, body, err := get(client, base+"/ping")
+		return err == nil && code == 200 && body == "pong"
+	})
+
+	out, err := exec.Command(wrk, "-t2", fmt.Sprintf("-c%d", conns), "-d4s", "--timeout", "10s", base+"/index.php").CombinedOutput()
+	if err != nil {
+		t.Fatalf("wrk: %v\n%s", err, out)
+	}
+	var sent int
+	for _, line := range strings.Split(string(out), "\n") {
+		fmt.Sscanf(strings.TrimSpace(line), "%d requests in", &sent)
+		if strings.Contains(line, "Socket errors") || strings.Contains(line, "Non-2xx") {
+			t.Errorf("wrk: %s", strings.TrimSpace(line))
+		}
+	}
+	if sent == 0 {
+		t.Fatalf("wrk sent no request:\n%s", out)
+	}
+	t.Logf("wrk -c%d through nginx with %d kept connections: %d requests", conns, conns, sent)
+
+	var logged int
+	waitUntil(t, "the access log to hold every request", 5*time.Second, func() bool {
+		b, _ := os.ReadFile(accessLog)
+		logged = strings.Count(string(b), "GET /index.php\n")
+		return logged >= sent
+	})
+	if logged > sent+conns { // wrk does not count those it stopped waiting for
+		t.Errorf("access log: %d requests to /index.php, wrk counted %d answers", logged, sent)
+	}
+	code, body, err := get(client, base+"/status?json&full")
+	if err != nil || code != 200 {
+		t.Fatalf("status page through nginx: %d %v", code, err)
+	}
+	var page struct {
+		Accepted  int `json:"accepted conn"`
+		Processes []struct {
+			State    string `json:"state"`
+			Requests int    `json:"requests"`
+		} `json:"processes"`
+	}
+	if err := json.Unmarshal([]byte(body), &page); err != nil {
+		t.Fatalf("status page %q: %v", body, err)
+	}
+	b, _ := os.ReadFile(accessLog)
+	answered := strings.Count(string(b), "\n") + 1 // the status request, logged once it ends
+	if page.Accepted < answered || page.Accepted > answered+conns {
+		t.Errorf("accepted conn = %d for %d requests answered over at most %d kept connections", page.Accepted, answered, conns)
+	}
+	t.Logf("accepted conn %d for %d requests answered", page.Accepted, answered)
+	held := 0
+	for _, p := range page.Processes {
+		if p.State == "Reading headers" {
+			held++
+		}
+	}
+	if held == 0 || held > conns {
+		t.Errorf("%d workers in Reading headers with nginx holding kept connections, want 1 to %d (processes: %+v)", held, conns, page.Processes)
 	}
 }

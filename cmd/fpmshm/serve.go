@@ -130,7 +130,13 @@ func bindFlags(fs *flag.FlagSet, c *pm.Config) {
 	fs.IntVar(&c.MaxSpawnRate, "pm.max_spawn_rate", c.MaxSpawnRate, "most workers spawned at once (dynamic; default 32)")
 	durationFlag(fs, &c.ProcessIdleTimeout, "pm.process_idle_timeout", "idle time before an ondemand worker stops (default 10s)")
 	durationFlag(fs, &c.RequestTerminateTimeout, "request_terminate_timeout", "kill a worker serving one request this long (0: off)")
+	durationFlag(fs, &c.RequestFirstByteTimeout, "request_first_byte_timeout", "close a connection that sends no request this long (default 5s)")
 	durationFlag(fs, &c.RequestSlowlogTimeout, "request_slowlog_timeout", "count and log requests running this long (0: off)")
+	fs.Func("request_max_header_bytes", "most bytes of FastCGI parameters one request may send: 1048576, 512K, 1M (default 1M)", func(s string) error {
+		n, err := pm.ParseSize(s)
+		c.RequestMaxHeaderBytes = n
+		return err
+	})
 	durationFlag(fs, &c.ProcessControlTimeout, "process_control_timeout", "SIGTERM a worker still finishing its request this long after it was told to stop (0: wait)")
 	fs.StringVar(&c.Listen, "listen", c.Listen, "FastCGI socket: host:port, port or unix socket path (empty: none)")
 	fs.StringVar(&c.HTTPListen, "http", c.HTTPListen, "plain HTTP socket, same forms (empty: none)")

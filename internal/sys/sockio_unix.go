@@ -1,0 +1,118 @@
+//go:build unix
+
+package sys
+
+import (
+	"errors"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Read reads from fd into p, waiting as the descriptor's mode says: a
+// blocking socket waits at most its receive timeout (SetRecvTimeout), then
+// fails with EAGAIN (IsTimeout). The wait is a system call the Go
+// scheduler knows of: other goroutines run meanwhile. An interrupted
+// read is retried.
+func Read(fd int, p []byte) (int, error) {
+	for {
+		n, err := unix.Read(fd, p)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if n < 0 {
+			n = 0
+		}
+		return n, err
+	}
+}
+
+// Write writes all of p to fd unless it fails; a blocking socket waits at
+// most its send timeout (SetSendTimeout) for room, then fails with EAGAIN.
+// It returns how many bytes were written.
+func Write(fd int, p []byte) (int, error) {
+	done := 0
+	for done < len(p) {
+		n, err := unix.Write(fd, p[done:])
+		if n > 0 {
+			done += n
+		}
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return done, err
+		}
+		if n == 0 {
+			return done, unix.EIO
+		}
+	}
+	return done, nil
+}
+
+// SetRecvTimeout bounds each blocking read on the socket fd to d
+// (SO_RCVTIMEO); 0 waits without limit.
+func SetRecvTimeout(fd int, d time.Duration) error {
+	tv := unix.NsecToTimeval(max(d, 0).Nanoseconds())
+	return unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+}
+
+// SetSendTimeout bounds each blocking write on the socket fd to d
+// (SO_SNDTIMEO); 0 waits without limit.
+func SetSendTimeout(fd int, d time.Duration) error {
+	tv := unix.NsecToTimeval(max(d, 0).Nanoseconds())
+	return unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_SNDTIMEO, &tv)
+}
+
+// Shutdown shuts the socket fd down both ways: a read or write blocked on
+// it in another thread returns at once (a read with end of file).
+func Shutdown(fd int) error { return unix.Shutdown(fd, unix.SHUT_RDWR) }
+
+// PeerName returns the address of the socket fd's peer as "host:port", or
+// "" for a unix socket (or when it cannot be read).
+func PeerName(fd int) string {
+	sa, err := unix.Getpeername(fd)
+	if err != nil {
+		return ""
+	}
+	return sockaddrString(sa)
+}
+
+// SockName returns the socket fd's own address as "host:port", or "" for a
+// unix socket.
+func SockName(fd int) string {
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return ""
+	}
+	return sockaddrString(sa)
+}
+
+func sockaddrString(sa unix.Sockaddr) string {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return netJoin(a.Addr[:], a.Port)
+	case *unix.SockaddrInet6:
+		return netJoin(a.Addr[:], a.Port)
+	}
+	return ""
+}
+
+// WaitHangup waits until the peer of the socket fd hangs up (or the socket
+// fails), or until wake (a pipe's read end) becomes readable, and reports
+// whether fd hung up. Bytes waiting to be read do not end the wait. Off
+// Linux, where poll has no POLLRDHUP, only a socket closed both ways (or
+// failed) counts. EINTR is retried.
+func WaitHangup(fd, wake int) (bool, error) {
+	pfds := []unix.PollFd{{Fd: int32(fd), Events: pollRdHup}, {Fd: int32(wake), Events: unix.POLLIN}}
+	for {
+		_, err := unix.Poll(pfds, -1)
+		if errors.Is(err, unix.EINTR) {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		return pfds[0].Revents != 0, nil
+	}
+}
