@@ -3,6 +3,7 @@ package pm
 import (
 	"net/http"
 	"net/url"
+	"os"
 	"testing"
 
 	"github.com/fpmshm/fpmshm/scoreboard"
@@ -19,6 +20,9 @@ func BenchmarkStages(b *testing.B) {
 	defer board.Close()
 	i, err := board.AllocSlot()
 	if err != nil {
+		b.Fatal(err)
+	}
+	if err := board.Started(i, os.Getpid()); err != nil {
 		b.Fatal(err)
 	}
 	slot, err := board.Slot(i)
