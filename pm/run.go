@@ -37,6 +37,14 @@ import (
 // then exit. A worker exits by itself, without returning, when the master
 // dies.
 //
+// Each worker records PHP-FPM's request stages in the pool's scoreboard,
+// with, for each request, PHP-FPM's "last request cpu" (the CPU time the
+// worker process used from the start of the request, when its headers are
+// read, to its end, over the request's duration, in percent: up to 100 per
+// core) and "last request memory", which for a Go request is the bytes it
+// allocated on the heap, live or already collected (PHP-FPM's is the
+// script's peak memory). The access log's %C and %M print the same.
+//
 // The program must therefore reach Run the same way in the master and in
 // the workers, before doing anything only a master should do.
 func Run(ctx context.Context, cfg Config, handler http.Handler) error {

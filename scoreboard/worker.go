@@ -109,7 +109,8 @@ func (s *Slot) RequestInfo(info RequestInfo) {
 func (s *Slot) Executing() { s.stage(Running) }
 
 // End enters the Ending stage, recording the request's duration, the CPU
-// time it used and its peak memory (which also raises the pool's peak).
+// time the process used for it and its memory (see Proc.LastMemory; it
+// also raises the pool's peak).
 func (s *Slot) End(cpu time.Duration, memory uint64) {
 	now := nowNano()
 	r := s.r
