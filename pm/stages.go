@@ -27,9 +27,9 @@ type stages struct {
 	rec      recorder
 	cpuBegan cpuTimes  // the CPU clock when the request began
 	cpuAt    time.Time // just after the request began
-	memBegan uint64   // the heap's allocated bytes when the request began
-	cpuLast  cpuTimes // the CPU time of the last request
-	memLast  uint64   // the bytes the last request allocated
+	memBegan uint64    // the heap's allocated bytes when the request began
+	cpuLast  cpuTimes  // the CPU time of the last request
+	memLast  uint64    // the bytes the last request allocated
 	sample   [1]metrics.Sample
 }
 
