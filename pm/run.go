@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
 
@@ -57,8 +58,14 @@ func Run(ctx context.Context, cfg Config, handler http.Handler) error {
 	return runMaster(ctx, cfg)
 }
 
-// runMaster is Run in the master.
+// runMaster is Run in the master. Its signals are handled from its first
+// line: one that comes while the pool starts is acted on once it has
+// started, and the pid file, which tells the world where to send them, is
+// written only once they are handled.
 func runMaster(ctx context.Context, cfg Config) (err error) {
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, masterSignals...)
+	defer signal.Stop(sigs)
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -135,7 +142,7 @@ func runMaster(ctx context.Context, cfg Config) (err error) {
 	m := newMaster(&cfg, set, log, board, sp, ls)
 	defer func() { m.set.close() }() // those of the last reload, if any
 	done := make(chan error, 1)
-	go func() { done <- m.run(ctx, events{exits, ready, snapshots}) }() // a goroutine of its own: run locks it to its thread
+	go func() { done <- m.run(ctx, events{sigs, exits, ready, snapshots}) }() // a goroutine of its own: run locks it to its thread
 	return <-done
 }
 
