@@ -20,9 +20,10 @@ import (
 // its headers are read, to its end, read from the process CPU clock at
 // both ends (getrusage: no other reading is cheaper, and it splits user
 // from system time for the access log); the status page shows it over the
-// request's wall time. The
-// memory is what the request allocated on the Go heap, read from the
-// runtime's count of allocated bytes at both ends (see heapAllocated).
+// request's wall time. The memory is what the request allocated on the Go
+// heap, read from the runtime's count of allocated bytes at both ends (see
+// heapAllocated). The four readings are most of the scoreboard's cost per
+// request (BenchmarkStages).
 type stages struct {
 	rec      recorder
 	cpuBegan cpuTimes  // the CPU clock when the request began
