@@ -98,7 +98,7 @@ func TestStatusListenBounded(t *testing.T) {
 	wg.Wait()
 	after := rssKiB(t, master)
 	t.Logf("the master's RSS went from %d KiB to %d KiB while %d silent connections waited and %d others sent %d MiB of parameters", before, after, silent, floods, sent>>20)
-	if after-before > 16<<10 {
+	if after-before > statusGrowthKiB {
 		t.Errorf("the master grew by %d KiB", after-before)
 	}
 
