@@ -49,7 +49,7 @@ type accessEntry struct {
 	Duration      time.Duration
 	CPUUser       time.Duration
 	CPUSystem     time.Duration
-	Memory        uint64 // peak memory, bytes
+	Memory        uint64 // bytes the request allocated (php-fpm: its peak memory)
 	// Env returns a request variable (FastCGI parameter) by name, and
 	// whether the request has it. It may be nil.
 	Env func(name string) (string, bool)

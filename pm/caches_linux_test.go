@@ -265,6 +265,7 @@ func statusOverFastCGI(t *testing.T, sock, query string) string {
 		t.Fatal(err)
 	}
 	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
 	out, _ := fcgiRequest(t, fcgitest.NewClient(c), 1, false, map[string]string{
 		"REQUEST_METHOD": "GET", "SCRIPT_NAME": "/status", "SCRIPT_FILENAME": "/status", "QUERY_STRING": query,
 	})

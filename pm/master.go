@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
 	"runtime"
 	"syscall"
 	"time"
@@ -84,10 +83,11 @@ func newMaster(cfg *Config, set spawnSettings, log *slog.Logger, board masterBoa
 	}
 }
 
-// events are what the master's loop hears of besides signals and time:
+// events are what the master's loop hears of besides time: its signals,
 // workers that ended, workers that are ready, snapshots asked for by
 // pm.status_listen.
 type events struct {
+	signals   <-chan os.Signal
 	exits     <-chan exitEvent
 	ready     <-chan int
 	snapshots <-chan snapshotRequest
@@ -98,9 +98,6 @@ type events struct {
 // the workers it spawns (see dieWithMaster).
 func (m *master) run(ctx context.Context, ev events) error {
 	runtime.LockOSThread() // never unlocked: the thread ends with the master
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, masterSignals...)
-	defer signal.Stop(sigs)
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	demand := make(chan struct{})
@@ -109,7 +106,14 @@ func (m *master) run(ctx context.Context, ev events) error {
 		defer cancel()
 		go watchDemand(wctx, m.ls, demand)
 	}
-	m.startWorkers()
+	select {
+	case s := <-ev.signals: // one that came while the pool was starting
+		m.onSignal(s)
+	default:
+	}
+	if m.stopping == running && len(m.kids) == 0 { // a reload has started them
+		m.startWorkers()
+	}
 	var killTimer <-chan time.Time
 	done := ctx.Done()
 	for m.stopping == running || len(m.kids) > 0 {
@@ -117,7 +121,7 @@ func (m *master) run(ctx context.Context, ev events) error {
 		case <-done:
 			done = nil
 			m.stop(stopNow)
-		case s := <-sigs:
+		case s := <-ev.signals:
 			m.onSignal(s)
 		case e := <-ev.exits:
 			m.reap(e)

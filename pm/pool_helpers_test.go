@@ -47,11 +47,13 @@ func helperPool(args []string) int {
 	return 0
 }
 
-// testHandler answers "ok <pid>", after sleeping for ?d=DURATION and
-// writing ?say=TEXT to its standard error. With ?stream, it reads the body
-// first, writing and flushing "MiB n" as each MiB of it arrives. With
-// ?wait=ctx&mark=PATH it reads the body, waits up to 20s for the request's
-// context to be cancelled, and writes what it saw to PATH.
+// testHandler answers "ok <pid>", after sleeping for ?d=DURATION, using
+// ?spin=DURATION of CPU time (X-Spin-Percent says what share of its wall
+// time the spin had), allocating ?alloc=BYTES and writing ?say=TEXT to its
+// standard error. With ?stream, it reads the body first, writing and
+// flushing "MiB n" as each MiB of it arrives. With ?wait=ctx&mark=PATH it
+// reads the body, waits up to 20s for the request's context to be
+// cancelled, and writes what it saw to PATH.
 func testHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/cache" {
@@ -76,6 +78,12 @@ func testHandler() http.Handler {
 		}
 		if d, err := time.ParseDuration(r.URL.Query().Get("d")); err == nil {
 			time.Sleep(d)
+		}
+		if d, err := time.ParseDuration(r.URL.Query().Get("spin")); err == nil {
+			w.Header().Set("X-Spin-Percent", strconv.FormatFloat(spin(d), 'f', 2, 64))
+		}
+		if n, err := strconv.Atoi(r.URL.Query().Get("alloc")); err == nil {
+			allocate(n)
 		}
 		if say := r.URL.Query().Get("say"); say != "" {
 			fmt.Fprintln(os.Stderr, say)

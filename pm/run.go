@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
 
@@ -37,6 +38,14 @@ import (
 // then exit. A worker exits by itself, without returning, when the master
 // dies.
 //
+// Each worker records PHP-FPM's request stages in the pool's scoreboard,
+// with, for each request, PHP-FPM's "last request cpu" (the CPU time the
+// worker process used from the start of the request, when its headers are
+// read, to its end, over the request's duration, in percent: up to 100 per
+// core) and "last request memory", which for a Go request is the bytes it
+// allocated on the heap, live or already collected (PHP-FPM's is the
+// script's peak memory). The access log's %C and %M print the same.
+//
 // The program must therefore reach Run the same way in the master and in
 // the workers, before doing anything only a master should do.
 func Run(ctx context.Context, cfg Config, handler http.Handler) error {
@@ -49,8 +58,14 @@ func Run(ctx context.Context, cfg Config, handler http.Handler) error {
 	return runMaster(ctx, cfg)
 }
 
-// runMaster is Run in the master.
+// runMaster is Run in the master. Its signals are handled from its first
+// line: one that comes while the pool starts is acted on once it has
+// started, and the pid file, which tells the world where to send them, is
+// written only once they are handled.
 func runMaster(ctx context.Context, cfg Config) (err error) {
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, masterSignals...)
+	defer signal.Stop(sigs)
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
@@ -131,7 +146,7 @@ func runMaster(ctx context.Context, cfg Config) (err error) {
 	m := newMaster(&cfg, set, log, board, sp, ls)
 	defer func() { m.set.close() }() // those of the last reload, if any
 	done := make(chan error, 1)
-	go func() { done <- m.run(ctx, events{exits, ready, snapshots}) }() // a goroutine of its own: run locks it to its thread
+	go func() { done <- m.run(ctx, events{sigs, exits, ready, snapshots}) }() // a goroutine of its own: run locks it to its thread
 	return <-done
 }
 

@@ -2,6 +2,7 @@ package pm
 
 import (
 	"net/http"
+	"runtime"
 	"runtime/metrics"
 	"time"
 
@@ -10,27 +11,27 @@ import (
 )
 
 // stages drives a worker's slot through PHP-FPM's request stages and
-// measures each request's CPU time (the whole process's, as PHP-FPM
-// measures its child's) and memory, which the access log reports too. With
-// no recorder (the scoreboard turned off) every method does nothing.
+// measures each request's CPU time and memory, which the access log
+// reports too. With no recorder (the scoreboard turned off) every method
+// does nothing.
 //
-// The process CPU clock is costly to read in a busy worker (it sums every
-// thread of the process: several microseconds, more than all the
-// scoreboard's updates together), so it is read at the end of a request
-// only when cpuEvery has passed since the last reading, the granularity of
-// PHP-FPM's own times() ticks. The CPU time reported for a request is the
-// process's CPU use since that reading divided by the requests that ended
-// in between: exact for a worker that serves a request now and then, an
-// average over the last window for a busy one. It includes the accept and
-// the reading of the request.
+// The CPU time is PHP-FPM's: the whole process's (every thread, as
+// PHP-FPM's times() counts its child) from the start of the request, when
+// its headers are read, to its end, read from the process CPU clock at
+// both ends (getrusage: no other reading is cheaper, and it splits user
+// from system time for the access log); the status page shows it over the
+// request's wall time. The memory is what the request allocated on the Go
+// heap, read from the runtime's count of allocated bytes at both ends (see
+// heapAllocated). The four readings are most of the scoreboard's cost per
+// request (BenchmarkStages).
 type stages struct {
-	rec     recorder
-	cpuMark cpuTimes  // the CPU clock at its last reading
-	cpuAt   time.Time // when it was read
-	since   int       // requests ended since then
-	cpuLast cpuTimes  // CPU time per request over the last window
-	memLast uint64    // the memory of the last request
-	sample  [1]metrics.Sample
+	rec      recorder
+	cpuBegan cpuTimes  // the CPU clock when the request began
+	cpuAt    time.Time // just after the request began
+	memBegan uint64    // the heap's allocated bytes when the request began
+	cpuLast  cpuTimes  // the CPU time of the last request
+	memLast  uint64    // the bytes the last request allocated
+	sample   [1]metrics.Sample
 }
 
 // cpuTimes is CPU time used in user and in system mode.
@@ -39,16 +40,34 @@ type cpuTimes struct{ user, system time.Duration }
 // total is user plus system time.
 func (c cpuTimes) total() time.Duration { return c.user + c.system }
 
-// cpuEvery is how often, at most, a worker reads its CPU clock.
-const cpuEvery = 10 * time.Millisecond
+// since returns the CPU time used from c0 to c, never negative.
+func (c cpuTimes) since(c0 cpuTimes) cpuTimes {
+	return cpuTimes{max(c.user-c0.user, 0), max(c.system-c0.system, 0)}
+}
 
-// heapObjects is the runtime metric of the bytes held by heap objects,
-// live or not yet collected.
-const heapObjects = "/memory/classes/heap/objects:bytes"
+// within bounds c by what the process can have used in wall time: wall on
+// each of its CPUs. The kernel brings the CPU time of the process's other
+// running threads up to date only at its ticks and context switches, so a
+// request of microseconds can be charged a piece of CPU time another
+// thread used just before it, more than the process can have used in the
+// request's time; that excess, and that alone, is taken off (from the
+// user time first).
+func (c cpuTimes) within(wall time.Duration) cpuTimes {
+	most := wall * time.Duration(runtime.NumCPU())
+	if over := c.total() - most; over > 0 {
+		cut := min(over, c.user)
+		c.user -= cut
+		c.system -= over - cut
+	}
+	return c
+}
+
+// heapAllocs is the runtime metric of the bytes ever allocated on the heap.
+const heapAllocs = "/gc/heap/allocs:bytes"
 
 func newStages(rec recorder) *stages {
-	s := &stages{rec: rec, cpuMark: cpuTime(), cpuAt: time.Now()}
-	s.sample[0].Name = heapObjects
+	s := &stages{rec: rec}
+	s.sample[0].Name = heapAllocs
 	return s
 }
 
@@ -59,12 +78,19 @@ func (s *stages) accepting() {
 	}
 }
 
-// begin starts a request: reading its headers.
+// begin starts a request: reading its headers. The heap's count and the
+// CPU clock are read first, the clock last, next to the slot's own
+// reading of the time, so that the request's CPU time and duration span
+// the same moments; the time read after it is within the request's
+// duration (see cpuTimes.within).
 func (s *stages) begin() {
 	if s.rec == nil {
 		return
 	}
+	s.memBegan = s.heapAllocated()
+	s.cpuBegan = cpuTime()
 	s.rec.ReadingHeaders()
+	s.cpuAt = time.Now()
 }
 
 // info records the request and enters the Running stage. scriptName and
@@ -90,22 +116,24 @@ func (s *stages) end() {
 	if s.rec == nil {
 		return
 	}
-	s.since++
-	if time.Since(s.cpuAt) >= cpuEvery {
-		now, n := cpuTime(), time.Duration(s.since)
-		s.cpuLast = cpuTimes{max(now.user-s.cpuMark.user, 0) / n, max(now.system-s.cpuMark.system, 0) / n}
-		s.cpuMark, s.cpuAt, s.since = now, time.Now(), 0
-	}
-	s.memLast = s.heapInUse()
+	allocated := s.heapAllocated()
+	s.memLast = allocated - min(s.memBegan, allocated)
+	s.cpuLast = cpuTime().since(s.cpuBegan).within(time.Since(s.cpuAt))
 	s.rec.End(s.cpuLast.total(), s.memLast)
 	s.rec.Finished()
 }
 
-// heapInUse returns the bytes of the Go heap's objects, the memory a
-// request is reported with: what it left live or not yet collected, with
-// whatever else the worker holds, as PHP-FPM reports the whole script's
-// memory_get_peak_usage.
-func (s *stages) heapInUse() uint64 {
+// heapAllocated returns the bytes the runtime has counted as allocated on
+// the heap since the process started: its difference over a request is
+// what the request allocated (with the little the worker's other
+// goroutines allocate meanwhile), whether still live or already collected.
+// Objects over 32 KiB are counted as they are allocated; smaller ones when
+// their span (8 KiB or more) leaves the allocating processor's cache, so
+// some of a request's small allocations may be counted, a span at a time,
+// in the figure of a later request. The reading costs a few hundred
+// nanoseconds (BenchmarkHeapAllocsRead); an exact count would stop the
+// world (runtime.ReadMemStats).
+func (s *stages) heapAllocated() uint64 {
 	metrics.Read(s.sample[:])
 	if s.sample[0].Value.Kind() != metrics.KindUint64 {
 		return 0

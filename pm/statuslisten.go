@@ -16,10 +16,15 @@ import (
 // answers them from a hidden pool of its own). Each connection is served
 // in a goroutine; the snapshots come from the master's loop, which alone
 // touches its scoreboard table.
+//
+// The master often runs as root, so no client may grow it or hold it:
+// at most statusMaxConns connections are served at once (the others wait
+// in the kernel's listen queue), and each is bounded (see statusConn).
 type statusServer struct {
 	l     *listener
 	serve func(w http.ResponseWriter, r *http.Request, scriptName string)
 	log   *slog.Logger
+	slots chan struct{} // one per connection being served
 
 	mu     sync.Mutex
 	conns  map[net.Conn]bool // being served
@@ -59,7 +64,7 @@ func newStatusServer(l *listener, cfg *Config, snapshots chan<- snapshotRequest,
 		return r.snap, r.err
 	}))}
 	statusPath, pingPath, ping := cfg.StatusPath, cfg.PingPath, status.Ping(cfg.PingResponse)
-	s := &statusServer{l: l, log: log, conns: map[net.Conn]bool{}}
+	s := &statusServer{l: l, log: log, conns: map[net.Conn]bool{}, slots: make(chan struct{}, statusMaxConns)}
 	s.serve = func(w http.ResponseWriter, r *http.Request, scriptName string) {
 		switch {
 		case scriptName == statusPath:
@@ -73,9 +78,11 @@ func newStatusServer(l *listener, cfg *Config, snapshots chan<- snapshotRequest,
 	return s
 }
 
-// run accepts and serves connections until close.
+// run accepts and serves connections until close, no more than
+// statusMaxConns at once: it accepts only when one of them is free.
 func (s *statusServer) run() {
 	for {
+		s.slots <- struct{}{}
 		c, err := s.l.ln.Accept()
 		if err != nil {
 			if !errors.Is(err, net.ErrClosed) {
@@ -94,10 +101,11 @@ func (s *statusServer) run() {
 		s.mu.Unlock()
 		go func() {
 			defer s.wg.Done()
-			newFCGIServer(s.serve, newStages(nil), s.log, statusMaxHeaderBytes).serveConn(c, func() bool { return false })
+			newFCGIServer(s.serve, newStages(nil), s.log, statusMaxHeaderBytes).serveConn(newStatusConn(c), func() bool { return false })
 			s.mu.Lock()
 			delete(s.conns, c)
 			s.mu.Unlock()
+			<-s.slots
 		}()
 	}
 }

@@ -100,14 +100,23 @@ func TestRequestLifecycle(t *testing.T) {
 func TestSlots(t *testing.T) {
 	b := newBoard(t, 3)
 	for i := range 3 {
-		if _, err := b.AllocSlot(); err != nil {
+		slot, err := b.AllocSlot()
+		if err != nil {
 			t.Fatalf("slot %d: %v", i, err)
 		}
+		pid := 7000 + slot
+		if slot == 1 {
+			pid = os.Getpid()
+		}
+		b.Started(slot, pid)
 	}
 	if _, err := b.AllocSlot(); !errors.Is(err, ErrFull) {
 		t.Fatalf("fourth slot: %v, want ErrFull", err)
 	}
-	w, _ := b.Slot(1)
+	w, err := b.Slot(1)
+	if err != nil {
+		t.Fatal(err)
+	}
 	w.ReadingHeaders()
 	w.RequestInfo(RequestInfo{Method: "GET"})
 	if err := b.FreeSlot(1); err != nil {

@@ -2,6 +2,7 @@ package scoreboard
 
 import (
 	"bytes"
+	"os"
 	"testing"
 )
 
@@ -16,7 +17,11 @@ func FuzzHostileSegment(f *testing.F) {
 	f.Add(bytes.Repeat([]byte{1, 0, 0, 0}, 300))
 	f.Add(bytes.Repeat([]byte{0x41}, 1500))
 	valid := newFuzzBoard(f)
-	w, _ := valid.Slot(0)
+	valid.Started(0, os.Getpid())
+	w, err := valid.Slot(0)
+	if err != nil {
+		f.Fatal(err)
+	}
 	w.ReadingHeaders()
 	w.RequestInfo(RequestInfo{Method: "GET", URI: "/x", Query: "a=1"})
 	f.Add(bytes.Clone(valid.Segment().Bytes()))

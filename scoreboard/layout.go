@@ -73,7 +73,7 @@ type procRecord struct {
 	lastActivity  int64 // unix nanoseconds: when the worker last became idle, accepted or ended a request
 	contentLength int64
 	cpu           int64  // CPU nanoseconds of the last request
-	memory        uint64 // peak memory of the last request
+	memory        uint64 // memory of the last request (see Proc.LastMemory)
 	method        [methodLen]byte
 	uri           [uriLen]byte
 	query         [queryLen]byte

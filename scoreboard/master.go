@@ -20,9 +20,11 @@ type slotTable struct {
 
 func newSlotTable(n int) *slotTable { return &slotTable{pids: make([]int, n)} }
 
-// AllocSlot returns a free slot for a worker about to be spawned and marks
-// it used, Idle, started now. It returns ErrFull when every slot is used.
-// Master only; not safe for concurrent use with the other master methods.
+// AllocSlot reserves a free slot for a worker about to be spawned, in the
+// master's own table only: nothing is published in the segment until
+// Started knows the worker's pid, so no reader ever sees a used slot
+// without one. It returns ErrFull when every slot is used. Master only;
+// not safe for concurrent use with the other master methods.
 func (b *Board) AllocSlot() (int, error) {
 	t := b.master
 	if t == nil {
@@ -35,26 +37,31 @@ func (b *Board) AllocSlot() (int, error) {
 		}
 		t.pids[slot] = -1
 		t.next = (slot + 1) % len(t.pids)
-		now := nowNano()
-		r := &b.procs[slot]
-		r.seq.BeginWriteSingle()
-		r.reset()
-		r.used, r.stage = 1, uint32(Idle)
-		r.startTime, r.lastActivity = now, now
-		r.seq.EndWriteSingle()
 		return slot, nil
 	}
 	return 0, ErrFull
 }
 
 // Started records the pid of the worker spawned for slot, in the master's
-// own table: the master reports and kills by this pid, never by the one in
-// the slot.
+// own table (the master reports and kills by this pid, never by the one in
+// the slot), and publishes the slot: used, Idle, started now, with that
+// pid. The worker waits for this before it writes its slot (see Slot), so
+// the slot still has a single writer at a time.
 func (b *Board) Started(slot, pid int) error {
 	if b.master == nil || slot < 0 || slot >= len(b.master.pids) || b.master.pids[slot] == 0 {
 		return fmt.Errorf("%w: %d is not an allocated slot of this master", ErrSlot, slot)
 	}
+	if pid <= 0 || pid > maxPID {
+		return fmt.Errorf("%w: pid %d for slot %d is not a process id", ErrSlot, pid, slot)
+	}
 	b.master.pids[slot] = pid
+	now := nowNano()
+	r := &b.procs[slot]
+	r.seq.BeginWriteSingle()
+	r.reset()
+	r.used, r.stage, r.pid = 1, uint32(Idle), int64(pid)
+	r.startTime, r.lastActivity = now, now
+	r.seq.EndWriteSingle()
 	return nil
 }
 

@@ -41,12 +41,12 @@ func helperWorker(args []string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	fmt.Println("ready") // the master then publishes the slot with this pid
 	w, err := b.Slot(slot)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	fmt.Println("ready")
 	info := RequestInfo{Method: "GET", URI: "/index.php", Query: "slot=" + args[0], Script: "/srv/index.php"}
 	for i := 0; n < 0 || i < n; i++ {
 		w.Accepting()

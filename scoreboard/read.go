@@ -81,7 +81,9 @@ func (b *Board) readProc(ctx context.Context, i int, rec *procRecord, now time.T
 	src := &b.procs[i]
 	err := src.seq.Read(ctx, func() { copy(recordBytes(rec), recordBytes(src)) })
 	ok := err == nil
-	used := rec.used == 1
+	// The master publishes a slot with its worker's pid (Started): a slot
+	// that names no pid belongs to no process.
+	used := rec.used == 1 && rec.pid > 0 && rec.pid <= maxPID
 	masterPID := 0
 	if b.master != nil {
 		masterPID = b.master.pids[i]
@@ -91,6 +93,9 @@ func (b *Board) readProc(ctx context.Context, i int, rec *procRecord, now time.T
 		return Proc{}, false
 	}
 	p := Proc{Slot: i, PID: max(masterPID, 0)}
+	if p.PID == 0 {
+		p.PID = int(rec.pid)
+	}
 	if !ok {
 		p.Invalid = "record was being written by a process that did not finish: " + err.Error()
 		return p, true
@@ -109,9 +114,6 @@ const maxPID = 1 << 22
 // the first impossible one is reported in p.Invalid.
 func decode(p *Proc, r *procRecord, now time.Time) {
 	p.Invalid = problem(r, now)
-	if p.PID == 0 && r.pid > 0 && r.pid <= maxPID {
-		p.PID = int(r.pid)
-	}
 	p.Stage = Stage(r.stage)
 	var ok [5]bool
 	p.Method, ok[0] = getString(r.method[:])

@@ -79,7 +79,7 @@ type Pool struct {
 	MaxChildren        int       // pm.max_children: the number of process slots
 	MaxChildrenReached uint64    // times the pool hit pm.max_children
 	SlowRequests       uint64    // requests that passed request_slowlog_timeout
-	MemoryPeak         uint64    // the largest last-request memory seen, in bytes
+	MemoryPeak         uint64    // the largest last-request memory seen, in bytes (see Proc.LastMemory)
 }
 
 // Idle and Active are counted from the slots' stages at the snapshot, so
@@ -110,14 +110,22 @@ type Proc struct {
 	ContentLength int64
 	User          string
 	Script        string  // SCRIPT_FILENAME
-	LastCPU       float64 // CPU use of the last request in percent; 0 unless Idle
-	LastMemory    uint64  // peak memory of the last request in bytes; 0 unless Idle
+	LastCPU       float64 // CPU time of the last request over its duration, in percent; 0 unless Idle
+	LastMemory    uint64  // memory of the last request in bytes (see below); 0 unless Idle
 
 	// Invalid is non-empty when the slot held values that cannot be true
 	// (an unknown stage, a string without its terminator, a torn record);
 	// it says what was wrong. The other fields are then zero or best effort.
 	Invalid string
 }
+
+// LastCPU is PHP-FPM's "last request cpu": the CPU time the worker process
+// used (all its threads, so up to 100 per core) from the start of the
+// request to its end, over the request's duration. LastMemory is what the
+// worker recorded at the request's end (Slot.End): PHP-FPM records the
+// script's peak memory (memory_get_peak_usage); a Go worker has no
+// per-request heap, and pm's workers record the bytes the request
+// allocated on the Go heap, live or already collected.
 
 // RequestURI returns the URI as the status page prints it: the URI, plus
 // "?query" when there is a query string.

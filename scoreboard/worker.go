@@ -1,6 +1,7 @@
 package scoreboard
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"time"
@@ -26,20 +27,35 @@ type RequestInfo struct {
 	ContentLength int64
 }
 
-// Slot takes up slot i for this worker, recording its pid and start time.
+// slotPatience bounds how long Slot waits for the master to publish the
+// slot with this process's pid.
+const slotPatience = 10 * time.Second
+
+// Slot takes up slot i for this worker. The master publishes the slot with
+// the worker's pid when it has spawned it (Started); until then the slot
+// is the master's to write, so Slot waits for this process's pid to appear
+// in it, giving up after slotPatience.
 func (b *Board) Slot(i int) (*Slot, error) {
 	if i < 0 || i >= len(b.procs) {
 		return nil, fmt.Errorf("%w: %d (the scoreboard has %d)", ErrSlot, i, len(b.procs))
 	}
 	s := &Slot{pool: b.pool, r: &b.procs[i]}
-	now := nowNano()
-	s.r.seq.BeginWriteSingle()
-	s.r.used = 1
-	s.r.pid = int64(os.Getpid())
-	s.r.startTime, s.r.lastActivity = now, now
-	s.r.stage = uint32(Idle)
-	s.r.seq.EndWriteSingle()
-	return s, nil
+	pid := int64(os.Getpid())
+	ctx, cancel := context.WithTimeout(context.Background(), slotPatience)
+	defer cancel()
+	for wait := 50 * time.Microsecond; ; wait = min(2*wait, 5*time.Millisecond) {
+		var used uint32
+		var owner int64
+		err := s.r.seq.Read(ctx, func() { used, owner = s.r.used, s.r.pid })
+		if err == nil && used == 1 && owner == pid {
+			return s, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: slot %d was not published for pid %d within %v (it holds pid %d, used %d)", ErrSlot, i, pid, slotPatience, owner, used)
+		case <-time.After(wait):
+		}
+	}
 }
 
 // Accepting enters the Idle stage: waiting for the next connection.
@@ -93,7 +109,8 @@ func (s *Slot) RequestInfo(info RequestInfo) {
 func (s *Slot) Executing() { s.stage(Running) }
 
 // End enters the Ending stage, recording the request's duration, the CPU
-// time it used and its peak memory (which also raises the pool's peak).
+// time the process used for it and its memory (see Proc.LastMemory; it
+// also raises the pool's peak).
 func (s *Slot) End(cpu time.Duration, memory uint64) {
 	now := nowNano()
 	r := s.r

@@ -69,7 +69,7 @@ var procMetrics = []procMetric{
 		func(p scoreboard.Proc) float64 { return float64(durationMicros(p)) / 1e6 }},
 	{"phpfpm_process_last_request_cpu_percent", "The CPU use of the last request in percent, 0 unless the process is idle.", false,
 		lastCPU},
-	{"phpfpm_process_last_request_memory_bytes", "The peak memory of the last request in bytes, 0 unless the process is idle.", false,
+	{"phpfpm_process_last_request_memory_bytes", "The memory of the last request in bytes (for a Go worker, the bytes it allocated), 0 unless the process is idle.", false,
 		func(p scoreboard.Proc) float64 { return float64(lastMemory(p)) }},
 }
 

@@ -32,7 +32,7 @@ phpfpm_process_request_duration_seconds{pool="shop",pid="4006"} 2e-05
 phpfpm_process_last_request_cpu_percent{pool="shop",pid="4001"} 37.5
 phpfpm_process_last_request_cpu_percent{pool="shop",pid="4003"} 0
 phpfpm_process_last_request_cpu_percent{pool="shop",pid="4006"} 0
-# HELP phpfpm_process_last_request_memory_bytes The peak memory of the last request in bytes, 0 unless the process is idle.
+# HELP phpfpm_process_last_request_memory_bytes The memory of the last request in bytes (for a Go worker, the bytes it allocated), 0 unless the process is idle.
 # TYPE phpfpm_process_last_request_memory_bytes gauge
 phpfpm_process_last_request_memory_bytes{pool="shop",pid="4001"} 4.194304e+06
 phpfpm_process_last_request_memory_bytes{pool="shop",pid="4003"} 0
