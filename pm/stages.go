@@ -53,12 +53,14 @@ func (c cpuTimes) since(c0 cpuTimes) cpuTimes {
 // request's time; that excess, and that alone, is taken off (from the
 // user time first).
 func (c cpuTimes) within(wall time.Duration) cpuTimes {
-	most := wall * time.Duration(runtime.NumCPU())
-	if over := c.total() - most; over > 0 {
-		cut := min(over, c.user)
-		c.user -= cut
-		c.system -= over - cut
+	cpus := time.Duration(runtime.NumCPU())
+	if wall >= c.total()/cpus { // within bounds; wall*cpus cannot overflow below
+		return c
 	}
+	over := c.total() - wall*cpus
+	cut := min(over, c.user)
+	c.user -= cut
+	c.system -= over - cut
 	return c
 }
 

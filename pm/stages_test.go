@@ -1,6 +1,7 @@
 package pm
 
 import (
+	"math"
 	"net/http"
 	"net/url"
 	"runtime"
@@ -59,6 +60,10 @@ func TestCPUWithin(t *testing.T) {
 	got := (cpuTimes{wall*n + time.Microsecond, 4 * time.Millisecond}).within(wall)
 	if got.total() != wall*n || got.user != 0 {
 		t.Errorf("%v of CPU in %v on %d CPUs became %+v", wall*n+time.Microsecond+4*time.Millisecond, wall, n, got)
+	}
+	long := cpuTimes{time.Second, time.Second} // a wall time whose product with the CPUs overflows
+	if got := long.within(time.Duration(math.MaxInt64)); got != long {
+		t.Errorf("%+v in the longest wall time became %+v", long, got)
 	}
 }
 
