@@ -321,3 +321,21 @@ func BenchmarkRequest(b *testing.B) {
 		c.EndRequest(0)
 	}
 }
+
+// TestCommonParamNames: the names a web server sends with every request
+// cost no allocation, and parse as any other name.
+func TestCommonParamNames(t *testing.T) {
+	var b []byte
+	for _, n := range []string{"REQUEST_METHOD", "SCRIPT_FILENAME", "HTTP_HOST", "QUERY_STRING"} {
+		b = fcgi.AppendPair(b, n, "")
+	}
+	b = fcgi.AppendPair(b, "HTTP_X_OWN", "v")
+	m := make(map[string]string, 8)
+	if err := fcgi.ParseParams(b, m); err != nil || len(m) != 5 || m["HTTP_X_OWN"] != "v" {
+		t.Fatalf("ParseParams: %v %v", m, err)
+	}
+	allocs := testing.AllocsPerRun(20, func() { fcgi.ParseParams(b, m) })
+	if allocs > 2 { // the name and value of HTTP_X_OWN
+		t.Errorf("%v allocations to parse 4 common names and another pair, want 2", allocs)
+	}
+}

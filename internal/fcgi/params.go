@@ -13,7 +13,7 @@ func ParseParams(b []byte, m map[string]string) error {
 		if err != nil {
 			return err
 		}
-		m[string(name)] = string(value)
+		m[paramName(name)] = string(value)
 		b = rest
 	}
 	return nil
@@ -65,3 +65,29 @@ func appendLength(b []byte, n int) []byte {
 	}
 	return binary.BigEndian.AppendUint32(b, uint32(n)|1<<31)
 }
+
+// paramName is name as a string, without allocating for the names web
+// servers send with every request.
+func paramName(name []byte) string {
+	if s, ok := commonParams[string(name)]; ok { // looked up without a copy
+		return s
+	}
+	return string(name)
+}
+
+// commonParams holds the names of nginx's fastcgi_params and of the common
+// request headers, each its own value.
+var commonParams = func() map[string]string {
+	m := map[string]string{}
+	for _, name := range []string{
+		"QUERY_STRING", "REQUEST_METHOD", "CONTENT_TYPE", "CONTENT_LENGTH", "SCRIPT_NAME",
+		"SCRIPT_FILENAME", "PATH_INFO", "REQUEST_URI", "DOCUMENT_URI", "DOCUMENT_ROOT",
+		"SERVER_PROTOCOL", "REQUEST_SCHEME", "HTTPS", "GATEWAY_INTERFACE", "SERVER_SOFTWARE",
+		"REMOTE_ADDR", "REMOTE_PORT", "REMOTE_USER", "SERVER_ADDR", "SERVER_PORT", "SERVER_NAME",
+		"REDIRECT_STATUS", "HTTP_HOST", "HTTP_USER_AGENT", "HTTP_ACCEPT", "HTTP_ACCEPT_ENCODING",
+		"HTTP_ACCEPT_LANGUAGE", "HTTP_CONNECTION", "HTTP_COOKIE", "HTTP_REFERER", "HTTP_AUTHORIZATION",
+	} {
+		m[name] = name
+	}
+	return m
+}()
