@@ -51,6 +51,8 @@ type Config struct {
 	// open (FCGI_KEEP_CONN) after its last request, before it closes it;
 	// 5s when zero. The worker counts as busy meanwhile ("Reading
 	// headers"), so dynamic and ondemand pools spawn for other clients.
+	// Every read from the web server waits at most this long, so it also
+	// bounds a pause in the middle of a request's parameters or body.
 	RequestFirstByteTimeout time.Duration
 	// ProcessControlTimeout is [global] process_control_timeout: how long
 	// a worker told to stop (by a reload, a graceful stop, or for being

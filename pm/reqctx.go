@@ -5,6 +5,7 @@ import (
 	"os"
 	"sync"
 
+	"github.com/fpmshm/fpmshm/internal/fcgi"
 	"github.com/fpmshm/fpmshm/internal/sys"
 )
 
@@ -13,11 +14,14 @@ import (
 // when the request ends; when the worker is terminated (SIGTERM, which the
 // master sends for request_terminate_timeout or process_control_timeout
 // before it kills the worker); when a read from or a write to the web
-// server fails, or it aborts the request (FCGI_ABORT_REQUEST); and, once
-// the handler has asked for the context's Done channel, when the web
-// server hangs up (as nginx does when its client goes away): a goroutine
-// then waits for that in poll, at no cost to requests whose handler never
-// asks.
+// server fails, or it aborts the request (FCGI_ABORT_REQUEST) while the
+// handler reads the body; and, once the handler has asked for the
+// context's Done channel, when the web server hangs up (as nginx does when
+// its client goes away) or sends FCGI_ABORT_REQUEST after the body: a
+// goroutine then waits for that in poll, at no cost to requests whose
+// handler never asks. It looks at what arrives without taking it (a
+// record arriving while the body is still unread ends that part of the
+// watch: only a hang-up is waited for then).
 type requestContexts struct {
 	term context.Context // cancelled by SIGTERM
 
@@ -35,10 +39,10 @@ func newRequestContexts(term context.Context) (*requestContexts, error) {
 
 // forConn returns the context of a request on c and its cancel function,
 // which the request calls when it ends.
-func (rc *requestContexts) forConn(c *conn) (context.Context, context.CancelFunc) {
+func (rc *requestContexts) forConn(c *conn, id uint16) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(rc.term)
 	c.onFail = cancel
-	w := &hangupWatch{rc: rc, fd: c.fd, cancel: cancel}
+	w := &hangupWatch{rc: rc, fd: c.fd, id: id, cancel: cancel}
 	return &watchedContext{Context: ctx, w: w}, w.end
 }
 
@@ -64,6 +68,7 @@ func (c *watchedContext) Done() <-chan struct{} {
 type hangupWatch struct {
 	rc     *requestContexts
 	fd     int
+	id     uint16 // the request's
 	cancel context.CancelFunc
 
 	mu      sync.Mutex
@@ -80,12 +85,39 @@ func (w *hangupWatch) start() {
 		return
 	}
 	w.started, w.done = true, make(chan struct{})
-	go func() {
-		defer close(w.done)
-		if up, err := sys.WaitHangup(w.fd, int(w.rc.wakeR.Fd())); up || err != nil {
+	go w.run(int(w.rc.wakeR.Fd()))
+}
+
+// run watches until the request ends or is cancelled.
+func (w *hangupWatch) run(wake int) {
+	defer close(w.done)
+	data := true
+	for {
+		up, readable, err := sys.WaitPeer(w.fd, wake, data)
+		switch {
+		case err != nil || up:
 			w.cancel()
+			return
+		case !readable:
+			return // woken: the request has ended
+		case w.aborted():
+			w.cancel()
+			return
 		}
-	}()
+		data = false
+	}
+}
+
+// aborted reports whether the bytes waiting on the connection are
+// FCGI_ABORT_REQUEST for the request.
+func (w *hangupWatch) aborted() bool {
+	var b [fcgi.HeaderLen]byte
+	n, err := sys.Peek(w.fd, b[:])
+	if err != nil || n < len(b) {
+		return false
+	}
+	h := fcgi.ParseHeader(b[:])
+	return h.Version == fcgi.Version1 && h.Type == fcgi.TypeAbortRequest && h.ID == w.id
 }
 
 // end ends the request: its context is cancelled and a watch stopped.

@@ -31,7 +31,7 @@ type fcgiServer struct {
 
 	// newContext, when set, makes a request's context and the function
 	// that ends it.
-	newContext func() (context.Context, context.CancelFunc)
+	newContext func(id uint16) (context.Context, context.CancelFunc)
 }
 
 // newFCGIServer is a fcgiServer of serve whose requests carry at most
@@ -117,7 +117,7 @@ func (s *fcgiServer) serveRequest(id uint16) (broken bool, err error) {
 	}
 	ctx, cancel := context.Background(), context.CancelFunc(func() {})
 	if s.newContext != nil {
-		ctx, cancel = s.newContext()
+		ctx, cancel = s.newContext(id)
 	}
 	defer cancel()
 	ended := false

@@ -226,7 +226,7 @@ func (w *worker) serveFastCGI(c *conn) {
 		return
 	}
 	w.fcgi.start(c)
-	w.fcgi.newContext = func() (context.Context, context.CancelFunc) { return w.contexts.forConn(c) }
+	w.fcgi.newContext = func(id uint16) (context.Context, context.CancelFunc) { return w.contexts.forConn(c, id) }
 	for {
 		if !w.waitForRequest(c) {
 			return // stopping: no request has begun on c

@@ -225,7 +225,7 @@ func readMark(t *testing.T, path string, within time.Duration) string {
 
 // TestContextCancelledOnAbort: a handler's r.Context() is cancelled when
 // the web server aborts the request (FCGI_ABORT_REQUEST) while it reads
-// the body, and when the web server hangs up while it runs.
+// the body or after it, and when the web server hangs up while it runs.
 func TestContextCancelledOnAbort(t *testing.T) {
 	p := startPool(t, Config{PM: Static, MaxChildren: 1})
 	p.waitProcs(1, 5*time.Second)
@@ -240,6 +240,19 @@ func TestContextCancelledOnAbort(t *testing.T) {
 		cl.WriteRecord(fcgi.TypeAbortRequest, 1, nil)
 		if got := readMark(t, mark, 5*time.Second); !strings.HasPrefix(got, "cancelled") {
 			t.Errorf("handler after FCGI_ABORT_REQUEST: %s", got)
+		}
+		cl.Close()
+	})
+	t.Run("abort after the body", func(t *testing.T) {
+		mark := filepath.Join(dir, "abort-after")
+		cl := p.dialFastCGI()
+		sendParams(t, cl, "/?wait=ctx&mark="+mark, 0)
+		cl.WriteRecord(fcgi.TypeStdin, 1, nil)
+		p.waitFor("the request to run", 2*time.Second, func() bool { return p.snap().Pool.Active == 1 })
+		time.Sleep(100 * time.Millisecond)
+		cl.WriteRecord(fcgi.TypeAbortRequest, 1, nil)
+		if got := readMark(t, mark, 5*time.Second); !strings.HasPrefix(got, "cancelled") {
+			t.Errorf("handler after FCGI_ABORT_REQUEST following the body: %s", got)
 		}
 		cl.Close()
 	})

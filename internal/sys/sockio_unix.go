@@ -98,21 +98,34 @@ func sockaddrString(sa unix.Sockaddr) string {
 	return ""
 }
 
-// WaitHangup waits until the peer of the socket fd hangs up (or the socket
-// fails), or until wake (a pipe's read end) becomes readable, and reports
-// whether fd hung up. Bytes waiting to be read do not end the wait. Off
-// Linux, where poll has no POLLRDHUP, only a socket closed both ways (or
-// failed) counts. EINTR is retried.
-func WaitHangup(fd, wake int) (bool, error) {
-	pfds := []unix.PollFd{{Fd: int32(fd), Events: pollRdHup}, {Fd: int32(wake), Events: unix.POLLIN}}
+// WaitPeer waits until the peer of the socket fd hangs up (or the socket
+// fails), or, when data is true, until fd has bytes to read; or until wake
+// (a pipe's read end) becomes readable. It reports whether fd hung up and
+// whether it has bytes to read. Off Linux, where poll has no POLLRDHUP,
+// only a socket closed both ways (or failed) counts as hung up. EINTR is
+// retried.
+func WaitPeer(fd, wake int, data bool) (hungUp, readable bool, err error) {
+	events := int16(pollRdHup)
+	if data {
+		events |= unix.POLLIN
+	}
+	pfds := []unix.PollFd{{Fd: int32(fd), Events: events}, {Fd: int32(wake), Events: unix.POLLIN}}
 	for {
 		_, err := unix.Poll(pfds, -1)
 		if errors.Is(err, unix.EINTR) {
 			continue
 		}
 		if err != nil {
-			return false, err
+			return false, false, err
 		}
-		return pfds[0].Revents != 0, nil
+		r := pfds[0].Revents
+		return r&^unix.POLLIN != 0, r&unix.POLLIN != 0, nil
 	}
+}
+
+// Peek copies the bytes waiting on the socket fd into p without taking
+// them, and without waiting.
+func Peek(fd int, p []byte) (int, error) {
+	n, _, err := unix.Recvfrom(fd, p, unix.MSG_PEEK|unix.MSG_DONTWAIT)
+	return max(n, 0), err
 }
