@@ -101,6 +101,18 @@ func (c *conn) hangUp() {
 	}
 }
 
+// pending reports whether bytes wait to be read on the socket.
+func (c *conn) pending() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	var b [1]byte
+	n, _ := sys.Peek(c.fd, b[:])
+	return n > 0
+}
+
 // setRecvTimeout bounds each read to d (0: no bound), calling into the
 // kernel only when d changes.
 func (c *conn) setRecvTimeout(d time.Duration) error {
