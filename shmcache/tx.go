@@ -96,8 +96,9 @@ func (t *tx) end() {
 	t.st.lock.Unlock() // fails only if another process scribbled on the lock word
 }
 
-// makeOdd makes the stripe's sequence odd, once per operation: readers
-// that copied anything from the stripe before this will retry.
+// makeOdd makes the stripe's sequence odd, once per operation: a Range
+// that copied anything from the stripe before this will copy again, and
+// the next locker sees a write left unfinished.
 func (t *tx) makeOdd() {
 	if t.odd {
 		return
