@@ -34,21 +34,24 @@ type place struct {
 }
 
 // place returns where a key of hash h goes. Its two buckets differ
-// whenever the stripe has two: a key with one bucket could find it full
-// with no other to go to, long before the index is.
+// whenever the stripe has two (the second is one of the others): a
+// key with one bucket could find it full with no other to go to, long
+// before the index is.
 func (g *geometry) place(h uint64) place {
 	h2 := (h ^ h>>29) * 0xbf58476d1ce4e5b9
 	h2 ^= h2 >> 32
-	p := place{
+	n := uint64(g.buckets)
+	b1 := uint64(uint32(h)) * n >> 32
+	b2 := b1 + 1 + (h2>>32)*(n-1)>>32 // 1 to n-1 buckets on, round
+	if b2 >= n {
+		b2 -= n
+	}
+	return place{
 		s:   h >> (64 - g.stripeBits) & (uint64(g.stripes) - 1), // a shift by 64 is 0
-		b1:  uint64(uint32(h)) * uint64(g.buckets) >> 32,
-		b2:  (h2 >> 32) * uint64(g.buckets) >> 32,
+		b1:  b1,
+		b2:  b2,
 		tag: h2 << tagShift & tagMask,
 	}
-	if p.b2 == p.b1 {
-		p.b2 = (p.b1 + 1) % uint64(g.buckets)
-	}
-	return p
 }
 
 // slotWord returns the slot word of an entry at off.
