@@ -23,6 +23,7 @@ type Cache struct {
 	readOnly bool
 	counts   *procSlot // this process's read counters; nil when read-only
 	claimed  bool      // counts is this process's own slot, locked by it
+	lane     uint64    // the allocation lane of its writes: its slot % lanes
 	timeout  atomic.Int64
 }
 
@@ -180,7 +181,7 @@ func format(mem []byte, p params, name string) (*Cache, error) {
 		var t tx
 		t.init(c, s)
 		t.reset()
-		t.st.counters.resets = 0
+		t.st.resets = 0
 	}
 	*(*superblock)(c.base) = encodeSuper(p)
 	return c, nil
@@ -224,7 +225,7 @@ func (c *Cache) claimSlot() {
 	for i := uint64(1); i < procSlots; i++ {
 		ps := c.procSlot(i)
 		if ok, _ := ps.owner.TryLock(); ok { // a dead holder's counts carry on
-			c.counts, c.claimed = ps, true
+			c.counts, c.claimed, c.lane = ps, true, i%lanes
 			return
 		}
 	}
@@ -241,10 +242,14 @@ func (c *Cache) stripe(s uint64) *stripeHeader {
 	return (*stripeHeader)(unsafe.Add(c.base, c.g.stripeOff+s*stripeSize))
 }
 
-// slot returns stripe s's slot i (bucket i/8, place i%8).
+// slot returns word i of stripe s's index: slot i%8 of bucket i/8 (word 0
+// of a bucket, i%8 == 0, is its version).
 func (c *Cache) slot(s, i uint64) *uint64 {
 	return (*uint64)(unsafe.Add(c.base, c.g.indexOff+(s*c.g.slots+i)*8))
 }
+
+// version returns the version of stripe s's bucket b.
+func (c *Cache) version(s, b uint64) *uint64 { return c.slot(s, b*bucketWords) }
 
 func (c *Cache) desc(s, p uint64) *pageDesc {
 	return (*pageDesc)(unsafe.Add(c.base, c.g.descOff+(s*uint64(c.g.pages)+p)*c.g.descSize))

@@ -36,7 +36,7 @@ func (c *Cache) Reset(s int) error {
 		return err
 	}
 	defer t.end()
-	t.makeOdd()
+	t.freeze()
 	t.reset()
 	return nil
 }
@@ -52,9 +52,9 @@ func (c *Cache) Clear() error {
 		if err := c.begin(&t, "clear", s); err != nil {
 			return err
 		}
-		t.makeOdd()
+		t.freeze()
 		t.reset()
-		t.st.counters.resets--
+		t.st.resets--
 		t.end()
 	}
 	return nil
@@ -91,7 +91,7 @@ func (c *Cache) eachStripe(op string, mend bool) error {
 		}
 		probs := t.compare(t.scan())
 		if len(probs) > 0 && mend {
-			t.st.counters.corruptions++
+			t.st.corruptions++
 			t.repair()
 		}
 		t.end()

@@ -39,7 +39,7 @@ func (c *Cache) Incr(key []byte, delta int64, ttl time.Duration) (int64, error) 
 		if err := t.store("incr", &p, h, key, v[:], ttl, cls, &f, false); err != nil {
 			return 0, err
 		}
-		t.st.counters.incrs++
+		t.ln.counters.incrs++
 		t.sweep()
 		return delta, nil
 	case f.h.vlen != 8:
@@ -50,17 +50,19 @@ func (c *Cache) Incr(key []byte, delta int64, ttl time.Duration) (int64, error) 
 	}
 	n := int64(binary.LittleEndian.Uint64(c.valueAt(f.off, &f.h))) + delta
 	t.st.casGen++
-	in := &t.st.intent
+	in := &t.st.counter
 	binary.LittleEndian.PutUint64(wordBytes(&in.value), uint64(n))
 	binary.LittleEndian.PutUint64(wordBytes(&in.cas), t.st.casGen)
 	in.crc = crc(f.h.pcrc, counterTail(in))
 	t.makeOdd()
+	t.changing(f.slot / bucketWords)
 	t.arm(intentIncr, f.slot, f.word, f.word)
 	crashPoint(cpCounterArmed)
 	c.setCounter(f.off, &f.h, in)
+	t.changed(f.slot / bucketWords)
 	crashPoint(cpCounterWritten)
 	t.disarm()
-	t.st.counters.incrs++
+	t.ln.counters.incrs++
 	t.sweep()
 	return n, nil
 }
@@ -72,16 +74,16 @@ func (c *Cache) Decr(key []byte, delta int64, ttl time.Duration) (int64, error) 
 
 // counterTail returns the new value and CAS generation an intent holds,
 // as they follow the key in a counter entry (little-endian bytes): the
-// last 16 bytes the checksum covers. They are read from the intent record
+// last 16 bytes the checksum covers. They are read from the counter record
 // in the segment: a buffer on the stack would escape to the heap through
 // hash/crc32.
-func counterTail(in *intentRecord) []byte {
+func counterTail(in *counterRecord) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(&in.value)), 16)
 }
 
 // setCounter writes the intent's value, CAS generation and checksum into
 // the counter at off, whose checked header is h.
-func (c *Cache) setCounter(off uint64, h *entryHeader, in *intentRecord) {
+func (c *Cache) setCounter(off uint64, h *entryHeader, in *counterRecord) {
 	copy(c.tailAt(off, h), counterTail(in))
 	crashPoint(cpCounterTorn)
 	c.entry(off).crc = in.crc

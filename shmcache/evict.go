@@ -48,8 +48,8 @@ func (t *tx) owner(off uint64, cls int, v *victim) bool {
 		if i == 1 && b == p.b1 {
 			break
 		}
-		for j := range uint64(slotsPerBucket) {
-			idx := b*slotsPerBucket + j
+		for j := uint64(firstSlot); j < bucketWords; j++ {
+			idx := b*bucketWords + j
 			if w := atomic.LoadUint64(t.c.slot(t.s, idx)); w&refMask == off/16 {
 				*v = victim{off: off, h: h, slot: idx, word: w}
 				return true
@@ -70,10 +70,10 @@ func (t *tx) drop(v *victim) bool {
 	}
 	t.evicted = true
 	if t.expired(&v.h) {
-		t.st.counters.expirations++
+		t.ln.counters.expirations++
 	} else {
-		t.st.counters.evictions++
-		t.st.class[v.h.class].evictions++
+		t.ln.counters.evictions++
+		t.ln.class[v.h.class].evictions++
 	}
 	return true
 }
@@ -81,38 +81,50 @@ func (t *tx) drop(v *victim) bool {
 // forget frees the chunk of an entry no slot refers to any more and takes
 // it out of the counts.
 func (t *tx) forget(off uint64, h *entryHeader) bool {
-	if !t.freeChunk(off, int(h.class)) {
+	if !t.freeChunk(off, int(h.class), h.need()) {
 		return false
 	}
-	t.st.counters.entries--
-	t.st.counters.bytes -= uint64(h.klen) + uint64(h.vlen)
+	t.st.entries--
+	t.st.bytes -= uint64(h.klen) + uint64(h.vlen)
 	if h.expire != 0 {
-		t.st.counters.expiring--
+		t.st.expiring--
 	}
-	t.st.class[h.class].bytes -= h.need()
 	return true
 }
 
 // makeRoom frees a chunk of class cls, or a page, under the cache's
 // policy. It returns false when nothing could be freed (or on damage).
 func (t *tx) makeRoom(cls int) bool {
-	cs := &t.st.class[cls]
+	cs := &t.ln.class[cls]
 	evict := t.c.g.policy == Evict
-	if evict && cs.used > 0 && cs.evictions%pageSteal == pageSteal-1 && t.stealPage(cls, false) {
+	used := t.classUsed(cls)
+	if evict && used && cs.evictions%pageSteal == pageSteal-1 && t.stealPage(cls, false) {
 		return true
 	}
 	if t.damage != "" {
 		return false
 	}
-	if cs.used > 0 && t.evictInClass(cls) {
+	if used && t.evictInClass(cls) {
 		return true
 	}
 	return evict && t.damage == "" && t.stealPage(cls, true)
 }
 
-// evictInClass moves class cls's CLOCK hand to a victim and drops it.
+// classUsed reports whether the stripe has entries of class cls, in any
+// lane.
+func (t *tx) classUsed(cls int) bool {
+	for l := range t.st.lane {
+		if t.st.lane[l].class[cls].used > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// evictInClass moves the lane's CLOCK hand of class cls to a victim, of
+// any lane, and drops it.
 func (t *tx) evictInClass(cls int) bool {
-	cs := &t.st.class[cls]
+	cs := &t.ln.class[cls]
 	pages, chunks := uint64(t.c.g.pages), uint64(t.c.g.classes.chunks[cls])
 	p, k := uint64(cs.handPage), uint64(cs.handChunk)
 	examined := 0
@@ -217,7 +229,7 @@ func (t *tx) emptyPage(p uint64, cls int) bool {
 // entries; only slots marked as having an expiry time are looked at, and
 // only while the stripe has such entries.
 func (t *tx) sweep() {
-	if t.st.counters.expiring == 0 {
+	if t.st.expiring == 0 {
 		return
 	}
 	b := uint64(t.st.sweep)
@@ -225,8 +237,8 @@ func (t *tx) sweep() {
 		b = 0
 	}
 	t.st.sweep = uint32((b + 1) % uint64(t.c.g.buckets))
-	for j := range uint64(slotsPerBucket) {
-		idx := b*slotsPerBucket + j
+	for j := uint64(firstSlot); j < bucketWords; j++ {
+		idx := b*bucketWords + j
 		w := atomic.LoadUint64(t.c.slot(t.s, idx))
 		if w&ttlBit == 0 || w&refMask == 0 {
 			continue

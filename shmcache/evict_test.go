@@ -139,9 +139,11 @@ func TestPagesMoveBetweenClasses(t *testing.T) {
 	mustCheck(t, c)
 }
 
-// TestIndexFillsUp: with moves of entries to their other bucket, the
-// index takes the entries it is sized for and more before a key finds
-// both its buckets full; then, under Refuse, the write fails saying so.
+// TestIndexFillsUp: with chains of moves of entries to their other
+// buckets, and two different buckets for every key, the index takes 95%
+// of its slots before a key finds both its buckets full (98% with this
+// seed; 91% with single moves, 80% when a key may have one bucket); then,
+// under Refuse, the write fails saying so.
 func TestIndexFillsUp(t *testing.T) {
 	const sized = 20000
 	// A fixed seed: how full a pair of buckets gets depends on where the
@@ -155,7 +157,7 @@ func TestIndexFillsUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	slots := int(c.g.slots) * c.Stripes()
+	slots := int(c.g.buckets) * slotsPerBucket * c.Stripes()
 	n := 0
 	for ; ; n++ {
 		err := c.Set(key(n), nil, 0)
@@ -168,7 +170,7 @@ func TestIndexFillsUp(t *testing.T) {
 		break
 	}
 	t.Logf("%d entries in %d slots (%.0f%%) before a key's buckets were full", n, slots, 100*float64(n)/float64(slots))
-	if n < sized || n < slots*85/100 {
+	if n < sized || n < slots*95/100 {
 		t.Fatalf("only %d entries in an index of %d slots sized for %d", n, slots, sized)
 	}
 	for i := range n {

@@ -22,27 +22,21 @@ func (c *Cache) Get(key []byte) ([]byte, bool) {
 //
 // It takes no lock and writes nothing to the segment but a read mark on
 // the entry (once, for the CLOCK) and this process's hit or miss count:
-// it copies the value under the stripe's sequence and checks the value's
-// checksum, and copies again when a write overlapped the copy. Only after
-// many overlapped copies, or when a write stays unfinished (its writer
-// may have died), does it take the stripe's lock, repairing the stripe if
-// the writer did die.
+// it copies the value under the version of the key's bucket and checks
+// the value's checksum, and copies again when a write overlapped the copy.
+// Only after many overlapped copies, or when a write stays unfinished (its
+// writer may have died), does it take the stripe's lock, repairing the
+// stripe if the writer did die.
 func (c *Cache) AppendGet(dst, key []byte) ([]byte, bool) {
 	if c.base == nil {
 		return dst, false
 	}
 	h := hashKey(c.g.seed, key)
 	p := c.g.place(h)
-	st := c.stripe(p.s)
 	var f hit
 	for try := range readTries {
-		seq := st.seq.Load()
-		if seq&1 == 0 {
-			out, r := c.read(&p, h, key, dst, &f)
-			order.AcquireFence()
-			if st.seq.Load() == seq {
-				return c.counted(&p, &f, r, out, dst)
-			}
+		if out, r, ok := c.readOnce(&p, h, key, dst, &f); ok {
+			return c.counted(&p, &f, r, out, dst)
 		}
 		if try >= readSpins {
 			runtime.Gosched()
@@ -66,10 +60,40 @@ const (
 	readDamaged
 )
 
-// read looks key up and appends its value to dst. Its result is only
-// meaningful if no write overlapped it.
-func (c *Cache) read(p *place, h uint64, key, dst []byte, f *hit) ([]byte, readResult) {
-	found, damaged := c.lookup(p, h, key, f)
+// readOnce is one lockless read of key: the versions of its buckets, the
+// search, the copy, and the versions again. ok is false when a write
+// overlapped it (a version was odd or changed): the read must be tried
+// again. A hit in the first bucket needs only its version; a miss there
+// needs both, read before their buckets and checked after both, so that
+// an entry moved from one to the other while the read went on is seen.
+func (c *Cache) readOnce(p *place, h uint64, key, dst []byte, f *hit) (out []byte, r readResult, ok bool) {
+	v1p := c.version(p.s, p.b1)
+	v1 := atomic.LoadUint64(v1p)
+	if v1&1 != 0 {
+		return dst, readMiss, false
+	}
+	found, damaged := c.search(p, p.b1, h, key, f)
+	v2p, v2 := v1p, v1
+	if !found && p.b2 != p.b1 {
+		v2p = c.version(p.s, p.b2)
+		if v2 = atomic.LoadUint64(v2p); v2&1 != 0 {
+			return dst, readMiss, false
+		}
+		var d bool
+		found, d = c.search(p, p.b2, h, key, f)
+		damaged = damaged || d
+	}
+	out, r = c.read(found, damaged, f, dst)
+	order.AcquireFence()
+	if atomic.LoadUint64(v1p) != v1 || atomic.LoadUint64(v2p) != v2 {
+		return dst, readMiss, false
+	}
+	return out, r, true
+}
+
+// read appends the value of the entry f, found or not, to dst. Its result
+// is only meaningful if no write overlapped it.
+func (c *Cache) read(found, damaged bool, f *hit, dst []byte) ([]byte, readResult) {
 	switch {
 	case !found && damaged:
 		return dst, readDamaged
@@ -106,19 +130,16 @@ func (c *Cache) counted(p *place, f *hit, r readResult, out, dst []byte) ([]byte
 
 // getLocked reads under the stripe's lock, after the lockless reads kept
 // overlapping writes. A read-only cache cannot lock: it keeps trying
-// lockless reads, pausing between them, until the lock timeout.
+// lockless reads, pausing between them, until the lock timeout. A bucket
+// version found odd under the lock was left so by no writer of this
+// package: that is damage, which the repair mends.
 func (c *Cache) getLocked(p *place, h uint64, key, dst []byte) ([]byte, bool) {
 	var f hit
 	if c.readOnly {
-		st := c.stripe(p.s)
 		for deadline := time.Now().Add(time.Duration(c.timeout.Load())); time.Now().Before(deadline); {
 			time.Sleep(50 * time.Microsecond)
-			if seq := st.seq.Load(); seq&1 == 0 {
-				out, r := c.read(p, h, key, dst, &f)
-				order.AcquireFence()
-				if st.seq.Load() == seq {
-					return c.counted(p, &f, r, out, dst)
-				}
+			if out, r, ok := c.readOnce(p, h, key, dst, &f); ok {
+				return c.counted(p, &f, r, out, dst)
 			}
 		}
 		return dst, false
@@ -128,7 +149,11 @@ func (c *Cache) getLocked(p *place, h uint64, key, dst []byte) ([]byte, bool) {
 		return c.counted(p, &f, readMiss, dst, dst)
 	}
 	defer t.end()
-	out, r := c.read(p, h, key, dst, &f)
+	if !t.frozen && (atomic.LoadUint64(c.version(p.s, p.b1))|atomic.LoadUint64(c.version(p.s, p.b2)))&1 != 0 {
+		t.broken("a bucket's version is odd outside a write")
+	}
+	found, damaged := c.lookup(p, h, key, &f)
+	out, r := c.read(found, damaged, &f, dst)
 	if r == readDamaged { // counted by the repair at end
 		t.broken("a slot refers to something that is not an entry, or an entry's checksum does not match")
 		r = readMiss

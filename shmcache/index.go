@@ -5,7 +5,9 @@ import (
 	"sync/atomic"
 )
 
-// The index of a stripe is buckets of 8 slots, each slot one word:
+// The index of a stripe is buckets of 8 words: the bucket's version, odd
+// while a writer changes the bucket and bumped by each change, then 7
+// slots, each one word:
 //
 //	bits  0-39  reference: the entry's offset in the segment / 16; 0: empty
 //	bits 40-61  tag: 22 bits of the key's hash, to skip most other keys
@@ -31,13 +33,23 @@ type place struct {
 	tag    uint64 // as in a slot
 }
 
+// place returns where a key of hash h goes. Its two buckets differ
+// whenever the stripe has two (the second is one of the others): a
+// key with one bucket could find it full with no other to go to, long
+// before the index is.
 func (g *geometry) place(h uint64) place {
 	h2 := (h ^ h>>29) * 0xbf58476d1ce4e5b9
 	h2 ^= h2 >> 32
+	n := uint64(g.buckets)
+	b1 := uint64(uint32(h)) * n >> 32
+	b2 := b1 + 1 + (h2>>32)*(n-1)>>32 // 1 to n-1 buckets on, round
+	if b2 >= n {
+		b2 -= n
+	}
 	return place{
 		s:   h >> (64 - g.stripeBits) & (uint64(g.stripes) - 1), // a shift by 64 is 0
-		b1:  uint64(uint32(h)) * uint64(g.buckets) >> 32,
-		b2:  (h2 >> 32) * uint64(g.buckets) >> 32,
+		b1:  b1,
+		b2:  b2,
 		tag: h2 << tagShift & tagMask,
 	}
 }
@@ -60,31 +72,37 @@ type hit struct {
 	h    entryHeader
 }
 
-// lookup looks for key, of hash h, in its buckets. damaged is true when a
-// slot with the key's tag held what cannot be an entry: without a writer
-// in the stripe, that is damage.
+// lookup looks for key, of hash h, in its buckets, under the stripe's
+// lock. damaged is true when a slot with the key's tag held what cannot be
+// an entry: without a writer in the stripe, that is damage.
 func (c *Cache) lookup(p *place, h uint64, key []byte, f *hit) (found, damaged bool) {
-	for i, b := range [2]uint64{p.b1, p.b2} {
-		if i == 1 && b == p.b1 {
-			break
+	found, damaged = c.search(p, p.b1, h, key, f)
+	if !found && p.b2 != p.b1 {
+		var d bool
+		found, d = c.search(p, p.b2, h, key, f)
+		damaged = damaged || d
+	}
+	return found, damaged
+}
+
+// search looks for key, of hash h, in bucket b of its stripe.
+func (c *Cache) search(p *place, b, h uint64, key []byte, f *hit) (found, damaged bool) {
+	for j := uint64(firstSlot); j < bucketWords; j++ {
+		idx := b*bucketWords + j
+		w := atomic.LoadUint64(c.slot(p.s, idx))
+		if w&tagMask != p.tag || w&refMask == 0 {
+			continue
 		}
-		for j := range uint64(slotsPerBucket) {
-			idx := b*slotsPerBucket + j
-			w := atomic.LoadUint64(c.slot(p.s, idx))
-			if w&tagMask != p.tag || w&refMask == 0 {
-				continue
-			}
-			off, ok := c.entryAt(p.s, w&refMask, &f.h)
-			if !ok {
-				damaged = true
-				continue
-			}
-			if f.h.hash != h || int(f.h.klen) != len(key) || !bytes.Equal(c.keyAt(off, &f.h), key) {
-				continue
-			}
-			f.slot, f.word, f.off = idx, w, off
-			return true, damaged
+		off, ok := c.entryAt(p.s, w&refMask, &f.h)
+		if !ok {
+			damaged = true
+			continue
 		}
+		if f.h.hash != h || int(f.h.klen) != len(key) || !bytes.Equal(c.keyAt(off, &f.h), key) {
+			continue
+		}
+		f.slot, f.word, f.off = idx, w, off
+		return true, damaged
 	}
 	return false, damaged
 }

@@ -11,9 +11,9 @@ import (
 //
 //	superblock     64 bytes: the parameters below and their checksum
 //	process slots  procSlots × 64: hit and miss counters of each process
-//	stripe headers stripes × stripeSize: lock, sequence, intent, counters, classes
-//	index          stripes × buckets × 64: 8 slots of 8 bytes per bucket
-//	descriptors    stripes × pages × descSize: class, use count, links, chunk bitmap
+//	stripe headers stripes × stripeSize: lock, sequence, intent, counters, lanes
+//	index          stripes × buckets × 64: a version and 7 slots of 8 bytes per bucket
+//	descriptors    stripes × pages × descSize: class, use count, lane, links, chunk bitmap
 //	pages          stripes × pages × pageSize: the entries
 //
 // Stripe s owns buckets [s·buckets, (s+1)·buckets) and pages
@@ -24,13 +24,16 @@ import (
 // and the layout version.
 const Tag uint64 = 0x66706d6361636800 | layoutVersion
 
-const layoutVersion = 1
+const layoutVersion = 2
 
 const (
 	superSize      = 64
 	procSlots      = 64 // slot 0 is shared by processes that find no free slot
-	slotsPerBucket = 8
-	bucketSize     = slotsPerBucket * 8
+	bucketWords    = 8  // word 0 is the bucket's version, words 1 to 7 its slots
+	firstSlot      = 1
+	slotsPerBucket = bucketWords - firstSlot
+	bucketSize     = bucketWords * 8
+	lanes          = 4 // allocation lanes per stripe; a process uses lane slot%lanes
 	maxStripes     = 256
 	maxBuckets     = 1 << 26 // per stripe
 	maxPages       = 1 << 24 // per stripe
@@ -75,52 +78,72 @@ type procSlot struct {
 	_           [32]byte
 }
 
-// stripeHeader is the shared state of one stripe. The first cache line
-// is what readers look at; the rest is written only under the lock.
+// stripeHeader is the shared state of one stripe. Its first cache line
+// holds everything that every write changes (the lock, the sequence, the
+// intent record, the CAS generation and the entry counts), so that a
+// write moves one cache line of the header between processors; what
+// changes less often follows; then the lanes, each on cache lines of its
+// own, with the allocator state and the counts of the processes that use
+// it. Readers look at none of it: they check their bucket's version.
 type stripeHeader struct {
-	seq  atomic.Uint64 // odd while slots or freed chunks are being changed
-	lock shmsync.Mutex
-	_    [48]byte
+	lock    shmsync.Mutex
+	seq     atomic.Uint64 // odd while a write is under way
+	intent  intentRecord
+	casGen  uint64 // the last CAS generation given to an entry
+	entries uint64
+	bytes   uint64 // key and value bytes of the entries
 
-	intent    intentRecord
-	casGen    uint64 // the last CAS generation given to an entry
-	sweep     uint32 // the next bucket the expiry sweep looks at
-	pageHand  uint32 // the next page page-level eviction looks at
-	freeHead  uint32 // first free page, local index + 1; 0: none
+	counter   counterRecord // a counter update under way
+	expiring  uint64        // entries with an expiry time: the sweep runs while there are any
+	sweep     uint32        // the next bucket the expiry sweep looks at
+	pageHand  uint32        // the next page page-level eviction looks at
+	freeHead  uint32        // first free page, local index + 1; 0: none
 	freePages uint32
+	_         [16]byte
 
-	counters stripeCounters
+	repairs     uint64
+	resets      uint64
+	corruptions uint64
+	takeovers   uint64
+	_           [32]byte
+
+	lane [lanes]laneState
+}
+
+// laneState is the part of a stripe's allocator and counts that one lane's
+// processes change: writes by processes of different lanes share no cache
+// line of it, nor of the pages it holds.
+type laneState struct {
+	counters laneCounters
 	class    [maxClasses]classState
 }
 
-// stripeCounters are a stripe's statistics, written under its lock.
-type stripeCounters struct {
-	entries     uint64
-	bytes       uint64 // key and value bytes of the entries
-	expiring    uint64 // entries with an expiry time: the sweep runs while there are any
+// laneCounters are the counts of a lane's writes.
+type laneCounters struct {
 	sets        uint64
 	incrs       uint64
 	deletes     uint64
 	evictions   uint64
 	expirations uint64
 	refused     uint64 // ErrFull
-	repairs     uint64
-	resets      uint64
-	corruptions uint64
-	takeovers   uint64
+	_           [16]byte
 }
 
 // intentRecord is the write in progress, armed (op set last) before the
 // first change a reader could see and cleared after the last, so that
 // repair can roll it forward.
 type intentRecord struct {
-	op    uint64 // intentNone, intentSlot or intentIncr
-	slot  uint64 // stripe-local slot index
-	old   uint64 // the slot's word before
-	new   uint64 // the slot's word after
-	value uint64 // intentIncr: the counter's new value, little-endian bytes...
-	cas   uint64 // ...followed by the entry's new CAS generation, as in the entry
-	crc   uint32 // intentIncr: the entry's new checksum
+	op  uint64 // intentNone, intentSlot, intentIncr or intentMove; the slot in the high 32 bits
+	old uint64 // the slot's word before
+	new uint64 // the slot's word after
+}
+
+// counterRecord is what intentIncr writes into the counter: its value and
+// CAS generation (little-endian bytes, as in the entry) and its checksum.
+type counterRecord struct {
+	value uint64
+	cas   uint64
+	crc   uint32
 	_     uint32
 }
 
@@ -128,15 +151,15 @@ const (
 	intentNone = iota
 	intentSlot // a slot goes from old to new (set, add, compare-and-swap, delete)
 	intentIncr // a counter's value, CAS generation and checksum are rewritten in place
-	intentMove // the entry of slot old (word new) moves to slot value
+	intentMove // the entry of slot (word old) moves to slot new
 )
 
-// classState is a stripe's state for one size class.
+// classState is a lane's state for one size class of its stripe.
 type classState struct {
-	partial   uint32 // first page of the class with a free chunk, local index + 1
-	pages     uint32 // pages of the class
+	partial   uint32 // first page of the lane and class with a free chunk, local index + 1
+	pages     uint32 // pages of the lane and class
 	used      uint32 // chunks holding entries
-	handPage  uint32 // CLOCK hand: page...
+	handPage  uint32 // CLOCK hand of the lane: page...
 	handChunk uint32 // ...and chunk the eviction looks at next
 	_         uint32
 	bytes     uint64 // header, key and value bytes of the class's entries
@@ -144,11 +167,13 @@ type classState struct {
 }
 
 // pageDesc is the descriptor of one page; its chunk bitmap (bitmapWords
-// uint64s, bit i set when chunk i holds an entry) follows it.
+// uint64s, bit i set when chunk i holds an entry) follows it, and the
+// whole is padded to cache lines, so that pages of different lanes share
+// no line of descriptor.
 type pageDesc struct {
 	class uint16 // class + 1; 0: the page is free
 	used  uint16 // chunks in use
-	_     uint32
+	lane  uint32 // the lane whose partial list the page is on
 	prev  uint32 // list links, local page index + 1; 0: none
 	next  uint32
 }
@@ -181,7 +206,7 @@ type geometry struct {
 	bitmapWords uint64 // per descriptor
 	descSize    uint64
 	stripeBytes uint64 // pages × pageSize
-	slots       uint64 // per stripe
+	slots       uint64 // index words per stripe: buckets × 8, one in 8 a version
 	stripeOff   uint64
 	indexOff    uint64
 	descOff     uint64
@@ -209,9 +234,9 @@ func layout(p params) (geometry, string) {
 	}
 	g.classes = newClassTable(p.pageSize)
 	g.bitmapWords = (uint64(p.pageSize)/minChunk + 63) / 64
-	g.descSize = descFixed + 8*g.bitmapWords
+	g.descSize = descSizeOf(uint64(p.pageSize))
 	g.stripeBytes = uint64(p.pages) * uint64(p.pageSize)
-	g.slots = uint64(p.buckets) * slotsPerBucket
+	g.slots = uint64(p.buckets) * bucketWords
 	n := uint64(p.stripes)
 	g.stripeOff = superSize + procSlots*procSlotSize
 	g.indexOff = g.stripeOff + n*stripeSize
@@ -222,6 +247,12 @@ func layout(p params) (geometry, string) {
 		return geometry{}, "larger than the 16 TiB a slot can address"
 	}
 	return g, ""
+}
+
+// descSizeOf returns the size of a page descriptor for pages of page
+// bytes: its fixed part and its bitmap, padded to 64 bytes.
+func descSizeOf(page uint64) uint64 {
+	return (descFixed + 8*((page/minChunk+63)/64) + 63) &^ 63
 }
 
 // fixedBytes is what a layout of p needs besides its descriptors and

@@ -48,8 +48,8 @@ type Options struct {
 	Policy Policy
 	// Entries is how many entries the index is sized for; 0 means Size/160
 	// (an entry of about 100 bytes of key and value takes a 160-byte
-	// chunk). Each costs about 11.4 bytes of index: 8-byte slots, at most
-	// 70% of them used. Under Evict, a key whose index buckets are full
+	// chunk). Each costs about 13 bytes of index: 8-byte slots, 7 to a
+	// 64-byte bucket, at most 70% of them used. Under Evict, a key whose index buckets are full
 	// evicts one of their entries; under Refuse the write fails with
 	// ErrFull.
 	Entries int
@@ -139,7 +139,7 @@ func choose(o Options) (params, string) {
 	fixed := fixedBytes(stripes, buckets)
 	g := geometry{}
 	if fixed < size && buckets <= maxBuckets {
-		descSize := descFixed + 8*((page/minChunk+63)/64)
+		descSize := descSizeOf(page)
 		pages := (size - fixed) / (stripes * (page + descSize))
 		p := params{
 			pageSize: uint32(page),

@@ -9,7 +9,8 @@ import (
 // Repair of a stripe, under its lock, when its previous holder died
 // (ErrOwnerDead) or an operation found it damaged:
 //
-//  1. The sequence goes odd: readers wait (and then queue on the lock).
+//  1. The sequence and the version of every bucket go odd: readers wait
+//     (and then queue on the lock) until the repair ends.
 //  2. An armed intent is rolled forward: a slot change is completed if
 //     its new entry is intact (else the old entry, if intact, is put
 //     back); a counter update is rewritten from the values recorded.
@@ -20,7 +21,8 @@ import (
 //     cleared (counted as corruptions).
 //  4. The allocator is rebuilt from the slots that pass: every page's
 //     class, use count and bitmap, the free and partial lists, the per-
-//     class and per-stripe counts. Chunks a dead writer had taken but not
+//     lane, per-class and per-stripe counts; a page keeps its lane (lane 0
+//     if its descriptor names none). Chunks a dead writer had taken but not
 //     published are free again.
 //  5. The result is checked once more; if it does not hold (another
 //     process is writing over the stripe), the stripe is reset: emptied.
@@ -31,7 +33,7 @@ import (
 
 // repair rebuilds the stripe; t holds its lock.
 func (t *tx) repair() {
-	t.makeOdd()
+	t.freeze()
 	t.rollForward()
 	crashPoint(cpRepairRolled)
 	sc := t.scan()
@@ -40,8 +42,8 @@ func (t *tx) repair() {
 	}
 	t.install(sc)
 	crashPoint(cpRepairInstalled)
-	t.st.counters.corruptions += uint64(len(sc.bad))
-	t.st.counters.repairs++
+	t.st.corruptions += uint64(len(sc.bad))
+	t.st.repairs++
 	if len(t.compare(t.scan())) > 0 {
 		t.reset()
 	}
@@ -52,34 +54,48 @@ func (t *tx) repair() {
 // It is cleared only once done, so that a repair killed on the way
 // repeats it.
 func (t *tx) rollForward() {
-	in := t.st.intent // one copy
+	in, ctr := t.st.intent, t.st.counter // one copy
 	defer t.disarm()
-	if in.slot >= t.c.g.slots {
+	op, slot := in.armed()
+	if !isSlot(slot, t.c.g.slots) {
 		return
 	}
-	switch in.op {
+	switch op {
 	case intentSlot:
 		switch {
-		case in.new == 0 || t.slotProblem(in.slot, in.new, nil) == "":
-			t.setSlot(in.slot, in.new)
-		case in.old != 0 && t.slotProblem(in.slot, in.old, nil) == "":
-			t.setSlot(in.slot, in.old)
+		case in.new == 0 || t.slotProblem(slot, in.new, nil) == "":
+			t.setSlot(slot, in.new)
+		case in.old != 0 && t.slotProblem(slot, in.old, nil) == "":
+			t.setSlot(slot, in.old)
 		default:
-			t.setSlot(in.slot, 0)
+			t.setSlot(slot, 0)
 		}
 	case intentMove:
-		if in.new < t.c.g.slots && t.slotProblem(in.new, in.old, nil) == "" {
+		if isSlot(in.new, t.c.g.slots) && t.slotProblem(in.new, in.old, nil) == "" {
 			t.setSlot(in.new, in.old)
-			t.setSlot(in.slot, 0)
+			t.setSlot(slot, 0)
 		}
 	case intentIncr:
-		w := atomic.LoadUint64(t.c.slot(t.s, in.slot))
+		w := atomic.LoadUint64(t.c.slot(t.s, slot))
 		var h entryHeader
 		off, ok := t.c.entryAt(t.s, in.new&refMask, &h)
 		if ok && w&refMask == in.new&refMask && t.c.aligned(t.s, off, &h) && h.vlen == 8 {
-			t.c.setCounter(off, &h, &in)
+			t.c.setCounter(off, &h, &ctr)
 		}
 	}
+}
+
+// isSlot reports whether i is a slot of an index of n words, not a
+// bucket's version.
+func isSlot(i, n uint64) bool { return i < n && i%bucketWords != 0 }
+
+// pageLane returns the lane a page's descriptor names, or 0 if it names
+// none.
+func pageLane(d *pageDesc) uint64 {
+	if d.lane >= lanes {
+		return 0
+	}
+	return uint64(d.lane)
 }
 
 // slotProblem says what is wrong with slot i of the stripe holding w, or
@@ -100,7 +116,7 @@ func (t *tx) slotProblem(i, w uint64, h *entryHeader) string {
 	}
 	p := t.c.g.place(eh.hash)
 	switch {
-	case p.s != t.s || (i/slotsPerBucket != p.b1 && i/slotsPerBucket != p.b2) || w&tagMask != p.tag:
+	case p.s != t.s || (i/bucketWords != p.b1 && i/bucketWords != p.b2) || w&tagMask != p.tag:
 		return "is not in its key's buckets"
 	case (w&ttlBit != 0) != (eh.expire != 0):
 		return "its expiry mark disagrees with the entry"
@@ -115,6 +131,7 @@ func (t *tx) slotProblem(i, w uint64, h *entryHeader) string {
 type scanResult struct {
 	class    []uint16 // per page: class + 1, or 0 for a free page
 	used     []uint16
+	lane     []uint8  // per page, as its descriptor says (pageLane)
 	bits     []uint64 // per page, bitmapWords words
 	bad      []uint64 // slots to clear...
 	badWord  []uint64 // ...and what they held
@@ -122,7 +139,7 @@ type scanResult struct {
 	entries  uint64
 	bytes    uint64
 	expiring uint64
-	cls      [maxClasses]struct {
+	cls      [lanes][maxClasses]struct {
 		pages, used uint32
 		bytes       uint64
 	}
@@ -133,16 +150,15 @@ type scanResult struct {
 func (t *tx) scan() *scanResult {
 	g := &t.c.g
 	pages := uint64(g.pages)
-	sc := &scanResult{
-		class: make([]uint16, pages),
-		used:  make([]uint16, pages),
-		bits:  make([]uint64, pages*g.bitmapWords),
+	sc := newScan(g)
+	for p := range pages {
+		sc.lane[p] = uint8(pageLane(t.c.desc(t.s, p)))
 	}
 	accepted := make([]bool, g.slots)
 	var h entryHeader
 	for i := range g.slots {
 		w := atomic.LoadUint64(t.c.slot(t.s, i))
-		if w == 0 {
+		if w == 0 || i%bucketWords == 0 {
 			continue
 		}
 		why := t.slotProblem(i, w, &h)
@@ -174,15 +190,28 @@ func (t *tx) scan() *scanResult {
 		if h.expire != 0 {
 			sc.expiring++
 		}
-		sc.cls[h.class].used++
-		sc.cls[h.class].bytes += h.need()
+		sc.cls[sc.lane[pg]][h.class].used++
+		sc.cls[sc.lane[pg]][h.class].bytes += h.need()
 	}
-	for _, cls := range sc.class {
+	for p, cls := range sc.class {
 		if cls != 0 {
-			sc.cls[cls-1].pages++
+			sc.cls[sc.lane[p]][cls-1].pages++
+		} else {
+			sc.lane[p] = 0
 		}
 	}
 	return sc
+}
+
+// newScan returns an empty scan result: every page free.
+func newScan(g *geometry) *scanResult {
+	pages := uint64(g.pages)
+	return &scanResult{
+		class: make([]uint16, pages),
+		used:  make([]uint16, pages),
+		lane:  make([]uint8, pages),
+		bits:  make([]uint64, pages*g.bitmapWords),
+	}
 }
 
 // duplicate reports whether an accepted slot of the key's buckets already
@@ -191,8 +220,8 @@ func (t *tx) duplicate(i, off uint64, h *entryHeader, accepted []bool) bool {
 	p := t.c.g.place(h.hash)
 	key := t.c.keyAt(off, h)
 	for _, b := range [2]uint64{p.b1, p.b2} {
-		for j := range uint64(slotsPerBucket) {
-			idx := b*slotsPerBucket + j
+		for j := uint64(firstSlot); j < bucketWords; j++ {
+			idx := b*bucketWords + j
 			if idx == i || !accepted[idx] {
 				continue
 			}
@@ -212,55 +241,58 @@ func (t *tx) install(sc *scanResult) {
 	g := &t.c.g
 	st := t.st
 	st.freeHead, st.freePages = 0, 0
-	for cls := range st.class {
-		cs := &st.class[cls]
-		cs.partial, cs.pages, cs.used, cs.bytes = 0, 0, 0, 0
-		if cls < g.classes.n {
-			cs.pages, cs.used, cs.bytes = sc.cls[cls].pages, sc.cls[cls].used, sc.cls[cls].bytes
-		}
-		if cs.handPage >= g.pages || (cls < g.classes.n && cs.handChunk >= g.classes.chunks[cls]) {
-			cs.handPage, cs.handChunk = 0, 0
+	for l := range st.lane {
+		for cls := range st.lane[l].class {
+			cs := &st.lane[l].class[cls]
+			cs.partial, cs.pages, cs.used, cs.bytes = 0, 0, 0, 0
+			if cls < g.classes.n {
+				cs.pages, cs.used, cs.bytes = sc.cls[l][cls].pages, sc.cls[l][cls].used, sc.cls[l][cls].bytes
+			}
+			if cs.handPage >= g.pages || (cls < g.classes.n && cs.handChunk >= g.classes.chunks[cls]) {
+				cs.handPage, cs.handChunk = 0, 0
+			}
 		}
 	}
 	for p := uint64(g.pages); p > 0; {
 		p--
 		d := t.c.desc(t.s, p)
 		copy(t.c.bitmap(d), sc.bits[p*g.bitmapWords:(p+1)*g.bitmapWords])
-		d.class, d.used = sc.class[p], sc.used[p]
+		d.class, d.used, d.lane = sc.class[p], sc.used[p], uint32(sc.lane[p])
 		switch cls := int(d.class) - 1; {
 		case d.used == 0:
-			d.class = 0
+			d.class, d.lane = 0, 0
 			st.freePages++
 			t.push(&st.freeHead, p)
 		case uint32(d.used) < g.classes.chunks[cls]:
-			t.push(&st.class[cls].partial, p)
+			t.push(&st.lane[d.lane].class[cls].partial, p)
 		default:
 			d.prev, d.next = 0, 0
 		}
 	}
-	st.counters.entries, st.counters.bytes, st.counters.expiring = sc.entries, sc.bytes, sc.expiring
+	st.entries, st.bytes, st.expiring = sc.entries, sc.bytes, sc.expiring
 	st.sweep %= g.buckets
 	st.pageHand %= g.pages
 }
 
 // reset empties the stripe: no entries, every page free. t holds the lock
-// and has made the sequence odd (or the stripe is new).
+// and has frozen the stripe (or the stripe is new). The buckets keep
+// their versions, which only ever grow.
 func (t *tx) reset() {
 	g := &t.c.g
 	for i := range g.slots {
-		*t.c.slot(t.s, i) = 0
+		if i%bucketWords != 0 {
+			*t.c.slot(t.s, i) = 0
+		}
 	}
-	t.install(&scanResult{
-		class: make([]uint16, g.pages),
-		used:  make([]uint16, g.pages),
-		bits:  make([]uint64, uint64(g.pages)*g.bitmapWords),
-	})
-	for cls := range t.st.class {
-		t.st.class[cls].handPage, t.st.class[cls].handChunk = 0, 0
+	t.install(newScan(g))
+	for l := range t.st.lane {
+		for cls := range t.st.lane[l].class {
+			t.st.lane[l].class[cls].handPage, t.st.lane[l].class[cls].handChunk = 0, 0
+		}
 	}
 	t.st.sweep, t.st.pageHand = 0, 0
 	t.st.intent = intentRecord{}
-	t.st.counters.resets++
+	t.st.resets++
 }
 
 // compare lists how the stripe differs from what sc says it must hold:
@@ -273,33 +305,43 @@ func (t *tx) compare(sc *scanResult) []string {
 	if st.intent.op != intentNone {
 		add("an intent record is armed outside a write")
 	}
+	if !t.frozen {
+		for b := range uint64(g.buckets) {
+			if atomic.LoadUint64(t.c.version(t.s, b))&1 != 0 {
+				add("bucket %d's version is odd outside a write", b)
+				break
+			}
+		}
+	}
 	free := uint32(0)
 	for p := range uint64(g.pages) {
 		d := t.c.desc(t.s, p)
 		if sc.used[p] == 0 {
 			free++
 		}
-		if d.class != sc.class[p] || d.used != sc.used[p] || !equalWords(t.c.bitmap(d), sc.bits[p*g.bitmapWords:(p+1)*g.bitmapWords]) {
-			add("page %d: descriptor says class %d, %d used; the slots say class %d, %d used", p, d.class, d.used, sc.class[p], sc.used[p])
+		if d.class != sc.class[p] || d.used != sc.used[p] || uint64(d.lane) != uint64(sc.lane[p]) || !equalWords(t.c.bitmap(d), sc.bits[p*g.bitmapWords:(p+1)*g.bitmapWords]) {
+			add("page %d: descriptor says class %d, lane %d, %d used; the slots say class %d, lane %d, %d used", p, d.class, d.lane, d.used, sc.class[p], sc.lane[p], sc.used[p])
 		}
 	}
 	if st.freePages != free {
 		add("%d free pages counted, %d free", st.freePages, free)
 	}
 	t.walk("free list", st.freeHead, func(p uint64) bool { return sc.used[p] == 0 }, &probs)
-	for cls := range g.classes.n {
-		cs := &st.class[cls]
-		want := &sc.cls[cls]
-		if cs.pages != want.pages || cs.used != want.used || cs.bytes != want.bytes {
-			add("class %d: %d pages, %d chunks, %d bytes counted; the slots say %d, %d, %d", cls, cs.pages, cs.used, cs.bytes, want.pages, want.used, want.bytes)
+	for l := range uint64(lanes) {
+		for cls := range g.classes.n {
+			cs := &st.lane[l].class[cls]
+			want := &sc.cls[l][cls]
+			if cs.pages != want.pages || cs.used != want.used || cs.bytes != want.bytes {
+				add("lane %d, class %d: %d pages, %d chunks, %d bytes counted; the slots say %d, %d, %d", l, cls, cs.pages, cs.used, cs.bytes, want.pages, want.used, want.bytes)
+			}
+			t.walk(fmt.Sprintf("lane %d, class %d's partial list", l, cls), cs.partial, func(p uint64) bool {
+				return int(sc.class[p]) == cls+1 && uint64(sc.lane[p]) == l && uint32(sc.used[p]) < g.classes.chunks[cls]
+			}, &probs)
 		}
-		t.walk(fmt.Sprintf("class %d's partial list", cls), cs.partial, func(p uint64) bool {
-			return int(sc.class[p]) == cls+1 && uint32(sc.used[p]) < g.classes.chunks[cls]
-		}, &probs)
 	}
-	if st.counters.entries != sc.entries || st.counters.bytes != sc.bytes || st.counters.expiring != sc.expiring {
+	if st.entries != sc.entries || st.bytes != sc.bytes || st.expiring != sc.expiring {
 		add("%d entries of %d bytes, %d expiring, counted; the slots hold %d of %d, %d expiring",
-			st.counters.entries, st.counters.bytes, st.counters.expiring, sc.entries, sc.bytes, sc.expiring)
+			st.entries, st.bytes, st.expiring, sc.entries, sc.bytes, sc.expiring)
 	}
 	return probs
 }

@@ -67,30 +67,32 @@ func (c *Cache) Stats() Stats {
 	freePages := int64(0)
 	for i := range uint64(g.stripes) {
 		st := c.stripe(i)
-		n := &st.counters
-		s.Entries += int64(load(&n.entries))
-		s.Bytes += int64(load(&n.bytes))
-		s.Sets += load(&n.sets)
-		s.Incrs += load(&n.incrs)
-		s.Deletes += load(&n.deletes)
-		s.Evictions += load(&n.evictions)
-		s.Expirations += load(&n.expirations)
-		s.Refused += load(&n.refused)
-		s.Repairs += load(&n.repairs)
-		s.Resets += load(&n.resets)
-		s.Corruptions += load(&n.corruptions)
-		s.Takeovers += load(&n.takeovers)
+		s.Entries += int64(load(&st.entries))
+		s.Bytes += int64(load(&st.bytes))
+		s.Repairs += load(&st.repairs)
+		s.Resets += load(&st.resets)
+		s.Corruptions += load(&st.corruptions)
+		s.Takeovers += load(&st.takeovers)
 		freePages += int64(min(atomic.LoadUint32(&st.freePages), g.pages))
-		for cls := range classes {
-			cs := &st.class[cls]
-			pages := int64(min(atomic.LoadUint32(&cs.pages), g.pages))
-			used := int64(min(atomic.LoadUint32(&cs.used), uint32(pages)*g.classes.chunks[cls]))
-			cl := &classes[cls]
-			cl.Pages += int(pages)
-			cl.Used += used
-			cl.Free += pages*int64(g.classes.chunks[cls]) - used
-			cl.EntryBytes += int64(load(&cs.bytes))
-			cl.Evictions += load(&cs.evictions)
+		for l := range st.lane {
+			n := &st.lane[l].counters
+			s.Sets += load(&n.sets)
+			s.Incrs += load(&n.incrs)
+			s.Deletes += load(&n.deletes)
+			s.Evictions += load(&n.evictions)
+			s.Expirations += load(&n.expirations)
+			s.Refused += load(&n.refused)
+			for cls := range classes {
+				cs := &st.lane[l].class[cls]
+				pages := int64(min(atomic.LoadUint32(&cs.pages), g.pages))
+				used := int64(min(atomic.LoadUint32(&cs.used), uint32(pages)*g.classes.chunks[cls]))
+				cl := &classes[cls]
+				cl.Pages += int(pages)
+				cl.Used += used
+				cl.Free += pages*int64(g.classes.chunks[cls]) - used
+				cl.EntryBytes += int64(load(&cs.bytes))
+				cl.Evictions += load(&cs.evictions)
+			}
 		}
 	}
 	for cls := range classes {
@@ -123,7 +125,7 @@ func (c *Cache) Len() int {
 	}
 	n := uint64(0)
 	for i := range uint64(c.g.stripes) {
-		n += load(&c.stripe(i).counters.entries)
+		n += load(&c.stripe(i).entries)
 	}
 	return int(min(n, uint64(c.g.slots)*uint64(c.g.stripes)))
 }

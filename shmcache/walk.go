@@ -93,7 +93,7 @@ func (c *Cache) copyEntries(s uint64, buf *walkBuffer) {
 	now := nowNano()
 	for i := range c.g.slots {
 		w := atomic.LoadUint64(c.slot(s, i))
-		if w&refMask == 0 {
+		if w&refMask == 0 || i%bucketWords == 0 {
 			continue
 		}
 		var h entryHeader

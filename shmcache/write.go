@@ -56,15 +56,17 @@ func (c *Cache) Delete(key []byte) (bool, error) {
 		return false, nil
 	}
 	t.makeOdd()
+	t.changing(f.slot / bucketWords)
 	t.arm(intentSlot, f.slot, f.word, 0)
 	crashPoint(cpArmed)
-	t.setSlot(f.slot, 0)
+	t.storeSlot(f.slot, 0)
+	t.changed(f.slot / bucketWords)
 	crashPoint(cpPublished)
 	if !t.forget(f.off, &f.h) {
 		return false, t.damaged("delete")
 	}
 	t.disarm()
-	t.st.counters.deletes++
+	t.ln.counters.deletes++
 	t.sweep()
 	return true, nil
 }
@@ -105,7 +107,7 @@ func (c *Cache) write(op string, mode writeMode, key, value, old []byte, ttl tim
 	if err := t.store(op, &p, h, key, value, ttl, cls, &f, found); err != nil {
 		return false, err
 	}
-	t.st.counters.sets++
+	t.ln.counters.sets++
 	t.sweep()
 	return true, nil
 }
@@ -157,9 +159,10 @@ func (t *tx) store(op string, p *place, h uint64, key, value []byte, ttl time.Du
 		}
 		old = 0
 	}
-	off := t.allocChunk(cls)
+	need := entryNeed(len(key), len(value))
+	off := t.allocChunk(cls, need)
 	if off == 0 && t.damage == "" && t.makeRoom(cls) {
-		off = t.allocChunk(cls)
+		off = t.allocChunk(cls, need)
 	}
 	if off == 0 {
 		return t.full(op, fmt.Sprintf("no free %d-byte chunk and no free page among the stripe's %d pages of %d bytes, and %s",
@@ -177,19 +180,20 @@ func (t *tx) store(op string, p *place, h uint64, key, value []byte, ttl time.Du
 	crashPoint(cpFilled)
 	w := slotWord(off, p.tag, expire)
 	t.makeOdd()
+	t.changing(slot / bucketWords)
 	t.arm(intentSlot, slot, old, w)
 	crashPoint(cpArmed)
-	t.setSlot(slot, w)
+	t.storeSlot(slot, w)
+	t.changed(slot / bucketWords)
 	crashPoint(cpPublished)
 	if old != 0 && !t.forget(f.off, &f.h) {
 		return t.damaged(op)
 	}
-	t.st.counters.entries++
-	t.st.counters.bytes += uint64(len(key)) + uint64(len(value))
+	t.st.entries++
+	t.st.bytes += uint64(len(key)) + uint64(len(value))
 	if expire != 0 {
-		t.st.counters.expiring++
+		t.st.expiring++
 	}
-	t.st.class[cls].bytes += entryNeed(len(key), len(value))
 	t.disarm()
 	return nil
 }
@@ -200,7 +204,7 @@ func (t *tx) full(op, why string) error {
 	if t.damage != "" {
 		return t.damaged(op)
 	}
-	t.st.counters.refused++
+	t.ln.counters.refused++
 	return t.c.fail(op, int(t.s), ErrFull, why)
 }
 
@@ -249,10 +253,10 @@ func (t *tx) freeSlot(p *place) (uint64, string) {
 	}
 	for _, b := range buckets[:n] {
 		free, first := 0, uint64(0)
-		for j := range uint64(slotsPerBucket) {
-			if atomic.LoadUint64(t.c.slot(t.s, b*slotsPerBucket+j))&refMask == 0 {
+		for j := uint64(firstSlot); j < bucketWords; j++ {
+			if atomic.LoadUint64(t.c.slot(t.s, b*bucketWords+j))&refMask == 0 {
 				if free == 0 {
-					first = b*slotsPerBucket + j
+					first = b*bucketWords + j
 				}
 				free++
 			}
@@ -272,8 +276,8 @@ func (t *tx) freeSlot(p *place) (uint64, string) {
 	var v victim
 	for pass := range 2 {
 		for _, b := range buckets[:n] {
-			for j := range uint64(slotsPerBucket) {
-				idx := b*slotsPerBucket + j
+			for j := uint64(firstSlot); j < bucketWords; j++ {
+				idx := b*bucketWords + j
 				w := atomic.LoadUint64(t.c.slot(t.s, idx))
 				var h entryHeader
 				off, ok := t.c.entryAt(t.s, w&refMask, &h)
@@ -297,15 +301,27 @@ func (t *tx) freeSlot(p *place) (uint64, string) {
 	return 0, fmt.Sprintf("both index buckets of the key are full (%d entries) and the policy is refuse: raise Options.Entries", n*slotsPerBucket)
 }
 
-// relocate makes room in a full pair of buckets by moving one of their
-// entries to its own other bucket, if that has an empty slot, and returns
-// the slot it emptied. The move is an intent of its own: a repair
-// completes it, so that the entry is never lost nor held by two slots.
+// relocate makes room in a full pair of buckets by moving entries to
+// their other buckets: it searches, breadth first over at most
+// relocateBuckets buckets, for a chain of entries each of which can move
+// to the bucket of the next, the last to a bucket with an empty slot;
+// then moves them from the last to the first, and returns the slot of the
+// key's buckets the first one emptied. Each move is an intent of its own:
+// a repair completes it, so that an entry is never lost nor held by two
+// slots, whatever move a crash stops.
 func (t *tx) relocate(buckets [2]uint64) (uint64, bool) {
+	type node struct {
+		bucket uint64
+		parent int    // the node whose entry moves into this bucket; -1 for the key's buckets
+		from   uint64 // the slot of that entry
+	}
+	var queue [relocateBuckets]node
+	n := copy(queue[:], []node{{buckets[0], -1, 0}, {buckets[1], -1, 0}})
 	var h entryHeader
-	for _, b := range buckets {
-		for j := range uint64(slotsPerBucket) {
-			from := b*slotsPerBucket + j
+	for i := 0; i < n; i++ {
+		b := queue[i].bucket
+		for j := uint64(firstSlot); j < bucketWords; j++ {
+			from := b*bucketWords + j
 			w := atomic.LoadUint64(t.c.slot(t.s, from))
 			if _, ok := t.c.entryAt(t.s, w&refMask, &h); !ok {
 				return 0, t.broken("a slot refers to something that is not an entry")
@@ -318,20 +334,58 @@ func (t *tx) relocate(buckets [2]uint64) (uint64, bool) {
 			if p.s != t.s || alt == b {
 				continue
 			}
-			for k := range uint64(slotsPerBucket) {
-				to := alt*slotsPerBucket + k
-				if atomic.LoadUint64(t.c.slot(t.s, to))&refMask != 0 {
-					continue
+			if to, ok := t.emptySlot(alt); ok {
+				// Move this entry to the empty slot, then each entry of the
+				// chain into the slot the one after it left.
+				for k := i; ; k = queue[k].parent {
+					if !t.move(from, to) {
+						return 0, false
+					}
+					if queue[k].parent < 0 {
+						return from, true
+					}
+					from, to = queue[k].from, from
 				}
-				t.makeOdd()
-				t.arm(intentMove, from, w, to)
-				t.setSlot(to, w)
-				crashPoint(cpMoving)
-				t.setSlot(from, 0)
-				t.disarm()
-				return from, true
+			}
+			if n < len(queue) {
+				queue[n] = node{alt, i, from}
+				n++
 			}
 		}
 	}
 	return 0, false
+}
+
+// relocateBuckets bounds the buckets relocate looks at.
+const relocateBuckets = 64
+
+// emptySlot returns an empty slot of bucket b.
+func (t *tx) emptySlot(b uint64) (uint64, bool) {
+	for j := uint64(firstSlot); j < bucketWords; j++ {
+		if atomic.LoadUint64(t.c.slot(t.s, b*bucketWords+j))&refMask == 0 {
+			return b*bucketWords + j, true
+		}
+	}
+	return 0, false
+}
+
+// move moves the entry of slot from to the empty slot to, if they still
+// hold what relocate found (a chain may pass a bucket twice).
+func (t *tx) move(from, to uint64) bool {
+	w := atomic.LoadUint64(t.c.slot(t.s, from))
+	if w&refMask == 0 || atomic.LoadUint64(t.c.slot(t.s, to))&refMask != 0 {
+		return false
+	}
+	bf, bt := from/bucketWords, to/bucketWords
+	t.makeOdd()
+	t.changing(bf)
+	t.changing(bt)
+	t.arm(intentMove, from, w, to)
+	t.storeSlot(to, w)
+	crashPoint(cpMoving)
+	t.storeSlot(from, 0)
+	t.changed(bt)
+	t.changed(bf)
+	t.disarm()
+	return true
 }

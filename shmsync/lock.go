@@ -57,8 +57,19 @@ type Mutex struct {
 // that the holder is alive (and that a wake-up was not missed).
 const PollInterval = 5 * time.Millisecond
 
-// spinLimit is how many times Lock looks at a held word before sleeping.
-const spinLimit = 100
+// A locker that finds the word held looks at it again, without sleeping,
+// up to spinLimit times and for up to spinTime, before it sleeps on the
+// futex: a critical section between processes is often over in a few
+// hundred nanoseconds to a few microseconds, less than a sleep and a
+// wake-up cost. The count bounds the spin where the clock is slow to read.
+const (
+	spinLimit = 20000
+	spinTime  = 20 * time.Microsecond
+)
+
+// futexWaits counts this process's sleeps on a lock's futex: the tests
+// check with it that a short wait spins rather than sleeps.
+var futexWaits atomic.Uint64
 
 // Lock locks m, waiting as long as it takes. It spins briefly, then sleeps
 // on a futex on the lock word. It returns nil, or, when it took the lock
@@ -159,12 +170,15 @@ func (m *Mutex) releaseDead(pid int) bool {
 // takeover, and any of them may take it.
 func (m *Mutex) releaseWake() { sys.FutexWake(m.futex(), math.MaxInt32) }
 
-// lockSlow waits for m: spin, then sleep on the futex, checking the
-// holder's liveness every PollInterval, until deadline unless it is zero.
+// lockSlow waits for m: spin (see spinLimit), then sleep on the futex,
+// checking the holder's liveness every PollInterval, until deadline
+// unless it is zero. A deadline, or a cancellation, that comes during the
+// spin is noticed after it, at most spinTime late.
 // ctx may be nil.
 func (m *Mutex) lockSlow(ctx context.Context, deadline time.Time) error {
 	var (
 		slept     bool                    // once asleep, take the lock with waitBit set
+		spinStart time.Time               // read after the first 64 looks
 		lastCheck time.Time               // of the holder's liveness
 		backoff   = 50 * time.Microsecond // without futexes
 	)
@@ -187,8 +201,18 @@ func (m *Mutex) lockSlow(ctx context.Context, deadline time.Time) error {
 			}
 			continue
 		}
-		if spin < spinLimit {
-			continue
+		if spin < spinLimit && !slept {
+			if spin%64 != 63 {
+				continue
+			}
+			if spinStart.IsZero() {
+				spinStart = time.Now()
+				continue
+			}
+			if time.Since(spinStart) < spinTime {
+				continue
+			}
+			spin = spinLimit // spun for long enough
 		}
 		if ctx != nil && ctx.Err() != nil {
 			return ctx.Err()
@@ -214,6 +238,7 @@ func (m *Mutex) lockSlow(ctx context.Context, deadline time.Time) error {
 			wait = max(min(wait, time.Until(deadline)), time.Microsecond)
 		}
 		if sys.HaveFutex {
+			futexWaits.Add(1)
 			sys.FutexWait(m.futex(), uint32(v|waitBit), wait)
 		} else {
 			time.Sleep(min(wait, backoff))
