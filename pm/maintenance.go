@@ -133,6 +133,24 @@ func (m *master) maintainDynamic(v *poolView) {
 	m.spawnRate = min(m.spawnRate*2, m.cfg.MaxSpawnRate)
 }
 
+// shortageEvery is how often a dynamic pool's master looks for a new
+// shortage of idle workers between its once-a-second maintenances.
+const shortageEvery = 100 * time.Millisecond
+
+// newShortage reports whether a dynamic pool that was not short of idle
+// workers at its last maintenance is now: then the maintenance runs at
+// once, so the pool spawns within shortageEvery rather than up to a second
+// later (PHP-FPM looks once a second), and the next ones follow a second
+// apart. While a shortage lasts, the spawning keeps PHP-FPM's pace of one
+// round a second.
+func (m *master) newShortage() bool {
+	if m.stopping != running || m.spawnRate != 1 || len(m.kids) >= m.cfg.MaxChildren {
+		return false
+	}
+	v, err := m.view()
+	return err == nil && len(v.idle) < m.cfg.MinSpareServers
+}
+
 // maxChildrenReached counts one episode of a pool that wanted a worker
 // more but had pm.max_children.
 func (m *master) maxChildrenReached() {

@@ -100,6 +100,12 @@ func (m *master) run(ctx context.Context, ev events) error {
 	runtime.LockOSThread() // never unlocked: the thread ends with the master
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	var shortage <-chan time.Time // dynamic: a look for a new shortage of idle workers
+	if m.cfg.PM == Dynamic {
+		t := time.NewTicker(shortageEvery)
+		defer t.Stop()
+		shortage = t.C
+	}
 	demand := make(chan struct{})
 	if m.cfg.PM == Ondemand {
 		wctx, cancel := context.WithCancel(ctx)
@@ -132,6 +138,11 @@ func (m *master) run(ctx context.Context, ev events) error {
 			r.reply <- snapshotReply{snap, err}
 		case <-tick.C:
 			m.maintain()
+		case <-shortage:
+			if m.newShortage() { // the maintenance is brought forward
+				m.maintain()
+				tick.Reset(time.Second)
+			}
 		case <-demand:
 			m.onDemand()
 		case <-killTimer:

@@ -76,8 +76,7 @@ var heldPools = []struct {
 	within time.Duration // the other client is served within this
 }{
 	{"ondemand", Config{PM: Ondemand, MaxChildren: 4}, time.Second},
-	// dynamic spawns at its once-a-second maintenance, as PHP-FPM's
-	{"dynamic", Config{PM: Dynamic, MaxChildren: 4, StartServers: 1, MinSpareServers: 1, MaxSpareServers: 1}, 2 * time.Second},
+	{"dynamic", Config{PM: Dynamic, MaxChildren: 4, StartServers: 1, MinSpareServers: 1, MaxSpareServers: 1}, time.Second},
 }
 
 // servedWhileHeld checks that, while a connection holds one worker, the
@@ -297,4 +296,26 @@ func TestContextCancelledOnTerminateTimeout(t *testing.T) {
 			t.Errorf("handler past request_terminate_timeout: %s", got)
 		}
 	})
+}
+
+// TestDynamicSpawnsAtOnceForHeldWorker: a dynamic pool that runs short of
+// idle workers because a connection holds its only idle one spawns within
+// a few tenths of a second, whenever in the maintenance's second the
+// shortage begins (PHP-FPM's once-a-second look alone takes up to a
+// second): three shortages in a row are each met within the bound.
+func TestDynamicSpawnsAtOnceForHeldWorker(t *testing.T) {
+	p := startPool(t, Config{PM: Dynamic, MaxChildren: 4, StartServers: 1, MinSpareServers: 1, MaxSpareServers: 1})
+	p.waitProcs(1, 5*time.Second)
+	const bound = 600 * time.Millisecond // the look every 100 ms, a worker's start, the test's 50 ms polls
+	for round := range 3 {
+		cl := p.dialFastCGI()
+		start := time.Now()
+		p.waitProcs(2, 5*time.Second)
+		if took := time.Since(start); took > bound {
+			t.Errorf("round %d: the pool took %v to spawn for a held worker, want at most %v", round, took, bound)
+		}
+		cl.Close()
+		p.waitProcs(1, 5*time.Second) // the spare one is stopped at a maintenance
+		time.Sleep(time.Duration(round+1) * 300 * time.Millisecond)
+	}
 }
