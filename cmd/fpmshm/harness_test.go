@@ -90,7 +90,7 @@ func startServe(t *testing.T, args ...string) (pidfile string, d *daemon) {
 	pidfile = filepath.Join(t.TempDir(), "fpmshm.pid")
 	cmd := testproc.Command(t, "fpmshm", append([]string{"serve", "-pid", pidfile}, args...)...)
 	d = startDaemon(t, cmd)
-	waitUntil(t, "fpmshm serve to start", 10*time.Second, func() bool { return fileExists(pidfile) })
+	testproc.WaitUntil(t, "fpmshm serve to start", 10*time.Second, func() bool { return fileExists(pidfile) })
 	return pidfile, d
 }
 
@@ -145,7 +145,7 @@ http {
 	}
 	startDaemon(t, exec.Command(bin, "-p", dir, "-c", confPath, "-e", filepath.Join(dir, "error.log")))
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	waitUntil(t, "nginx to listen", 10*time.Second, func() bool {
+	testproc.WaitUntil(t, "nginx to listen", 10*time.Second, func() bool {
 		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err == nil {
 			c.Close()
@@ -153,17 +153,6 @@ http {
 		return err == nil
 	})
 	return base
-}
-
-func waitUntil(t *testing.T, what string, within time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %v for %s", within, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // get fetches url with client and returns the status and body.
