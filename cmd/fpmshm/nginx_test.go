@@ -130,7 +130,7 @@ func TestBehindNginx(t *testing.T) {
 // served: each request is one accepted conn, and the only others are the
 // waits on kept connections (at most one per connection).
 func TestBehindNginxKeptConnections(t *testing.T) {
-	wrk := needBinary(t, "wrk")
+	wrk := testproc.NeedBinary(t, "wrk")
 	fcgi := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	accessLog := filepath.Join(t.TempDir(), "access.log")
 	startServe(t, "-listen", fcgi, "-http", "", "-access.log", accessLog, "-access.format", "%m %r",
