@@ -24,7 +24,7 @@ const module = "github.com/fpmshm/fpmshm"
 // entry fails the test, so each new package is placed here on purpose.
 var layers = [][]string{
 	// Foundations: they import nothing of the module.
-	{"internal/order", "internal/sys", "internal/fcgi", "internal/testproc", "internal/layers"},
+	{"internal/order", "internal/sys", "internal/fcgi", "internal/strftime", "internal/testproc", "internal/layers"},
 	// On internal/sys: segments, systemd's notification socket; and the
 	// FastCGI test client, on internal/fcgi.
 	{"shm", "internal/sdnotify", "internal/fcgi/fcgitest"},
