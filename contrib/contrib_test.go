@@ -1,5 +1,3 @@
-// Package contrib_test checks the files in contrib/ that install fpmshm
-// serve on a server: its systemd unit and its logrotate configuration.
 package contrib_test
 
 import (

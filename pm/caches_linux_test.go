@@ -5,7 +5,6 @@ package pm
 import (
 	"encoding/binary"
 	"fmt"
-	"net"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
-	"github.com/fpmshm/fpmshm/internal/fcgi/fcgitest"
 	"github.com/fpmshm/fpmshm/shmcache"
 	"github.com/fpmshm/fpmshm/status"
 )
@@ -254,24 +252,4 @@ func cacheHelp(t *testing.T, page, name string) string {
 		t.Fatalf("no HELP for %s on the page", name)
 	}
 	return rest[:strings.IndexByte(rest, '\n')]
-}
-
-// statusOverFastCGI asks the master for its status page on sock
-// (pm.status_listen) and returns the body.
-func statusOverFastCGI(t *testing.T, sock, query string) string {
-	t.Helper()
-	c, err := net.DialTimeout("unix", sock, time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
-	out, _ := fcgiRequest(t, fcgitest.NewClient(c), 1, false, map[string]string{
-		"REQUEST_METHOD": "GET", "SCRIPT_NAME": "/status", "SCRIPT_FILENAME": "/status", "QUERY_STRING": query,
-	})
-	_, body, ok := strings.Cut(out, "\r\n\r\n")
-	if !ok {
-		t.Fatalf("status over pm.status_listen: %q", out)
-	}
-	return body
 }

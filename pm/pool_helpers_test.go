@@ -251,20 +251,21 @@ func (p *testPool) pids() []int {
 	return pids
 }
 
-// waitFor polls cond every 50ms until it holds, failing after within.
+// waitFor polls cond every 50ms until it holds, failing after within or
+// as soon as the master exits.
 func (p *testPool) waitFor(what string, within time.Duration, cond func() bool) {
 	p.t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			p.t.Fatalf("waited %v for %s", within, what)
-		}
+	held := testproc.Poll(within, 50*time.Millisecond, func() bool {
 		select {
 		case err := <-p.exited:
 			p.exited <- err
 			p.t.Fatalf("the master exited (%v) while waiting for %s", err, what)
-		case <-time.After(50 * time.Millisecond):
+		default:
 		}
+		return cond()
+	})
+	if !held {
+		p.t.Fatalf("waited %v for %s", within, what)
 	}
 }
 

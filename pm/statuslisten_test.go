@@ -2,7 +2,6 @@ package pm
 
 import (
 	"encoding/json"
-	"net"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -10,6 +9,33 @@ import (
 
 	"github.com/fpmshm/fpmshm/internal/fcgi/fcgitest"
 )
+
+// askStatusListen sends a GET of script?query to the master's
+// pm.status_listen at sock and returns its FCGI_STDOUT: header and body.
+func askStatusListen(t *testing.T, sock, script, query string) string {
+	t.Helper()
+	cl, err := fcgitest.Dial(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	out, _ := fcgiRequest(t, cl, 1, false, map[string]string{
+		"REQUEST_METHOD": "GET", "SCRIPT_NAME": script, "SCRIPT_FILENAME": script, "QUERY_STRING": query,
+	})
+	return out
+}
+
+// statusOverFastCGI asks the master for its status page on sock
+// (pm.status_listen) and returns the body.
+func statusOverFastCGI(t *testing.T, sock, query string) string {
+	t.Helper()
+	out := askStatusListen(t, sock, "/status", query)
+	_, body, ok := strings.Cut(out, "\r\n\r\n")
+	if !ok {
+		t.Fatalf("status over pm.status_listen: %q", out)
+	}
+	return body
+}
 
 // TestStatusListenWhileBusy: with pm.status_listen, the master answers the
 // status page and ping on its own socket while the pool's only worker is
@@ -25,19 +51,8 @@ func TestStatusListenWhileBusy(t *testing.T) {
 	}()
 	p.waitFor("the worker to be busy", 5*time.Second, func() bool { return p.snap().Pool.Active == 1 })
 
-	ask := func(script, query string) string {
-		c, err := net.DialTimeout("unix", sock, time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer c.Close()
-		out, _ := fcgiRequest(t, fcgitest.NewClient(c), 1, false, map[string]string{
-			"REQUEST_METHOD": "GET", "SCRIPT_NAME": script, "SCRIPT_FILENAME": script, "QUERY_STRING": query,
-		})
-		return out
-	}
 	began := time.Now()
-	out := ask("/status", "json")
+	out := askStatusListen(t, sock, "/status", "json")
 	if took := time.Since(began); took > 2*time.Second {
 		t.Fatalf("the status page took %v while the worker was busy", took)
 	}
@@ -49,10 +64,10 @@ func TestStatusListenWhileBusy(t *testing.T) {
 	if page["active processes"] != 1.0 || page["total processes"] != 1.0 || page["pool"] != "www" {
 		t.Errorf("status while the only worker is busy: %v", page)
 	}
-	if out := ask("/ping", ""); !strings.HasSuffix(out, "\r\n\r\npong") {
+	if out := askStatusListen(t, sock, "/ping", ""); !strings.HasSuffix(out, "\r\n\r\npong") {
 		t.Errorf("ping over pm.status_listen: %q", out)
 	}
-	if out := ask("/index.php", ""); !strings.HasPrefix(out, "Status: 404") {
+	if out := askStatusListen(t, sock, "/index.php", ""); !strings.HasPrefix(out, "Status: 404") {
 		t.Errorf("another script over pm.status_listen: %q", out)
 	}
 	if err := <-busy; err != nil {

@@ -153,7 +153,7 @@ func helperSurvivor(args []string) int {
 	defer s.Free()
 	parent, _ := strconv.Atoi(args[1])
 	fmt.Printf("inherited %d\n", os.Getpid())
-	if !waitFor(20*time.Second, func() bool { return os.Getppid() != parent }) {
+	if !testproc.Poll(20*time.Second, 0, func() bool { return os.Getppid() != parent }) {
 		fmt.Fprintln(os.Stderr, "parent never died")
 		return 1
 	}

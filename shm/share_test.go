@@ -9,7 +9,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,18 +36,6 @@ func word(b []byte, off int) *atomic.Uint64 {
 		panic(fmt.Sprintf("word at %d of %d bytes is not aligned or in range", off, len(b)))
 	}
 	return (*atomic.Uint64)(unsafe.Pointer(&b[off]))
-}
-
-// waitFor polls cond until it holds or d has passed.
-func waitFor(d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
-		}
-		runtime.Gosched()
-	}
-	return true
 }
 
 // countFDs returns the number of descriptors open in this process.
@@ -267,7 +254,7 @@ func TestHandOverToFourChildren(t *testing.T) {
 	start.Store(nonce)
 	var mine uint64
 	last := make([]uint64, children)
-	done := waitFor(60*time.Second, func() bool {
+	done := testproc.Poll(60*time.Second, 0, func() bool {
 		total.Add(1)
 		mine++
 		finished := 0
@@ -319,7 +306,7 @@ func helperCounter(args []string) int {
 		return 1
 	}
 	b := s.Bytes()
-	if !waitFor(30*time.Second, func() bool { return word(b, 0).Load() == nonce }) {
+	if !testproc.Poll(30*time.Second, 0, func() bool { return word(b, 0).Load() == nonce }) {
 		fmt.Fprintln(os.Stderr, "never saw the parent's start nonce")
 		return 1
 	}
@@ -329,7 +316,7 @@ func helperCounter(args []string) int {
 		total.Add(1)
 	}
 	ack := word(b, 64*(i+1)+8)
-	if !waitFor(30*time.Second, func() bool { return ack.Load() == uint64(writes) }) {
+	if !testproc.Poll(30*time.Second, 0, func() bool { return ack.Load() == uint64(writes) }) {
 		fmt.Fprintf(os.Stderr, "parent acknowledged %d, want %d\n", ack.Load(), writes)
 		return 1
 	}

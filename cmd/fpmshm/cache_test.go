@@ -26,7 +26,7 @@ func TestServeCacheCounter(t *testing.T) {
 	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	pidfile, _ := startServe(t, "-listen", "", "-http", addr, "-pm", "static", "-pm.max_children", "3", "-cache", "extra=1M,refuse")
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	waitUntil(t, "the pool to answer", 10*time.Second, func() bool {
+	testproc.WaitUntil(t, "the pool to answer", 10*time.Second, func() bool {
 		code, _, _ := get(client, "http://"+addr+"/ping")
 		return code == 200
 	})
@@ -161,7 +161,7 @@ func TestServeCacheReload(t *testing.T) {
 	cmd.Stderr = io.MultiWriter(&logged, os.Stderr)
 	d := startDaemon(t, cmd)
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
-	waitUntil(t, "the pool to answer", 10*time.Second, func() bool {
+	testproc.WaitUntil(t, "the pool to answer", 10*time.Second, func() bool {
 		code, _, _ := get(client, "http://"+addr+"/ping")
 		return code == 200
 	})
@@ -175,7 +175,7 @@ func TestServeCacheReload(t *testing.T) {
 	write("2M")
 	d.cmd.Process.Signal(syscall.SIGUSR2)
 	want := "caches pages=1M pages2=64k (not pages=2M pages2=64k)"
-	waitUntil(t, "the log to say the caches were kept", 10*time.Second, func() bool { return strings.Contains(logged.String(), want) })
+	testproc.WaitUntil(t, "the log to say the caches were kept", 10*time.Second, func() bool { return strings.Contains(logged.String(), want) })
 	if out, _, _ := run(t, "cache", "-pidfile", pidfile, "-cache", "pages", "stats"); !strings.Contains(out, "size:         1048576\n") {
 		t.Errorf("after the reload, pages is\n%s", out)
 	}

@@ -28,26 +28,6 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// needBinary returns the path of a program the test needs: missing, the
-// test is skipped, unless CI=true, where it fails.
-func needBinary(t *testing.T, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	for _, dir := range []string{"/usr/sbin", "/usr/bin", "/sbin"} {
-		if p := filepath.Join(dir, name); fileExists(p) {
-			return p
-		}
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is not installed (.ci/run installs it)", name)
-	}
-	t.Skipf("%s is not installed", name)
-	return ""
-}
-
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 
 // daemon is a process started by a test in its own process group, killed
@@ -90,7 +70,7 @@ func startServe(t *testing.T, args ...string) (pidfile string, d *daemon) {
 	pidfile = filepath.Join(t.TempDir(), "fpmshm.pid")
 	cmd := testproc.Command(t, "fpmshm", append([]string{"serve", "-pid", pidfile}, args...)...)
 	d = startDaemon(t, cmd)
-	waitUntil(t, "fpmshm serve to start", 10*time.Second, func() bool { return fileExists(pidfile) })
+	testproc.WaitUntil(t, "fpmshm serve to start", 10*time.Second, func() bool { return fileExists(pidfile) })
 	return pidfile, d
 }
 
@@ -106,7 +86,7 @@ func startNginx(t *testing.T, fcgiAddr string) string {
 // keepalive pool with fastcgi_keep_conn on); 0 opens one per request.
 func startNginxKeepAlive(t *testing.T, fcgiAddr string, keepalive int) string {
 	t.Helper()
-	bin := needBinary(t, "nginx")
+	bin := testproc.NeedBinary(t, "nginx")
 	dir := t.TempDir()
 	port := freePort(t)
 	upstream, keep := "", ""
@@ -145,7 +125,7 @@ http {
 	}
 	startDaemon(t, exec.Command(bin, "-p", dir, "-c", confPath, "-e", filepath.Join(dir, "error.log")))
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
-	waitUntil(t, "nginx to listen", 10*time.Second, func() bool {
+	testproc.WaitUntil(t, "nginx to listen", 10*time.Second, func() bool {
 		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 		if err == nil {
 			c.Close()
@@ -153,17 +133,6 @@ http {
 		return err == nil
 	})
 	return base
-}
-
-func waitUntil(t *testing.T, what string, within time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(within)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("waited %v for %s", within, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // get fetches url with client and returns the status and body.
@@ -197,7 +166,7 @@ func run(t *testing.T, args ...string) (string, string, int) {
 // cgi-fcgi, as one checks php-fpm's status page without a web server.
 func cgiFCGI(t *testing.T, addr, scriptName, query string) (headers, body string) {
 	t.Helper()
-	bin := needBinary(t, "cgi-fcgi")
+	bin := testproc.NeedBinary(t, "cgi-fcgi")
 	cmd := exec.Command(bin, "-bind", "-connect", addr)
 	cmd.Env = append(os.Environ(), "SCRIPT_NAME="+scriptName, "SCRIPT_FILENAME="+scriptName,
 		"QUERY_STRING="+query, "REQUEST_METHOD=GET")

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/fpmshm/fpmshm/internal/testproc"
 )
 
 // TestBehindNginx runs fpmshm serve behind a real nginx (fastcgi_pass), as
@@ -27,7 +29,7 @@ func TestBehindNginx(t *testing.T) {
 	defer client.CloseIdleConnections()
 
 	sent := 0
-	waitUntil(t, "ping through nginx", 10*time.Second, func() bool {
+	testproc.WaitUntil(t, "ping through nginx", 10*time.Second, func() bool {
 		sent++
 		code, body, err := get(client, base+"/ping")
 		return err == nil && code == 200 && body == "pong"
@@ -65,7 +67,7 @@ func TestBehindNginx(t *testing.T) {
 		t.Fatalf("requests that did not answer 200 with the demo page: %v", bad)
 	}
 	logged := map[string]int{}
-	waitUntil(t, "the access log to hold every request", 5*time.Second, func() bool {
+	testproc.WaitUntil(t, "the access log to hold every request", 5*time.Second, func() bool {
 		b, _ := os.ReadFile(accessLog)
 		clear(logged)
 		for _, line := range strings.Split(string(b), "\n") {
@@ -128,7 +130,7 @@ func TestBehindNginx(t *testing.T) {
 // served: each request is one accepted conn, and the only others are the
 // waits on kept connections (at most one per connection).
 func TestBehindNginxKeptConnections(t *testing.T) {
-	wrk := needBinary(t, "wrk")
+	wrk := testproc.NeedBinary(t, "wrk")
 	fcgi := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	accessLog := filepath.Join(t.TempDir(), "access.log")
 	startServe(t, "-listen", fcgi, "-http", "", "-access.log", accessLog, "-access.format", "%m %r",
@@ -137,7 +139,7 @@ func TestBehindNginxKeptConnections(t *testing.T) {
 	base := startNginxKeepAlive(t, fcgi, conns)
 	client := &http.Client{Timeout: 20 * time.Second}
 	defer client.CloseIdleConnections()
-	waitUntil(t, "ping through nginx", 10*time.Second, func() bool {
+	testproc.WaitUntil(t, "ping through nginx", 10*time.Second, func() bool {
 		code, body, err := get(client, base+"/ping")
 		return err == nil && code == 200 && body == "pong"
 	})
@@ -159,7 +161,7 @@ func TestBehindNginxKeptConnections(t *testing.T) {
 	t.Logf("wrk -c%d through nginx with %d kept connections: %d requests", conns, conns, sent)
 
 	var logged int
-	waitUntil(t, "the access log to hold every request", 5*time.Second, func() bool {
+	testproc.WaitUntil(t, "the access log to hold every request", 5*time.Second, func() bool {
 		b, _ := os.ReadFile(accessLog)
 		logged = strings.Count(string(b), "GET /index.php\n")
 		return logged >= sent

@@ -59,18 +59,18 @@ func TestServeReloadReadsFile(t *testing.T) {
 		_, body, _ := get(client, "http://"+addr+"/ping")
 		return body
 	}
-	waitUntil(t, "the pool to answer ping", 10*time.Second, func() bool { return ping() == "before" })
+	testproc.WaitUntil(t, "the pool to answer ping", 10*time.Second, func() bool { return ping() == "before" })
 
 	write(fmt.Sprintf(pool, 3, "after"))
 	d.cmd.Process.Signal(syscall.SIGUSR2)
-	waitUntil(t, "the reloaded workers to answer with the file's new ping.response", 10*time.Second, func() bool { return ping() == "after" })
+	testproc.WaitUntil(t, "the reloaded workers to answer with the file's new ping.response", 10*time.Second, func() bool { return ping() == "after" })
 	if want := "pm.max_children 2 (not 3)"; !strings.Contains(logged.String(), want) {
 		t.Errorf("the log does not say that %q was kept:\n%s", want, logged.String())
 	}
 
 	write(fmt.Sprintf(pool, 2, "broken") + "no_such_directive = 1\n")
 	d.cmd.Process.Signal(syscall.SIGUSR2)
-	waitUntil(t, "the log to report the cancelled reload", 10*time.Second, func() bool {
+	testproc.WaitUntil(t, "the log to report the cancelled reload", 10*time.Second, func() bool {
 		return strings.Contains(logged.String(), "reload cancelled")
 	})
 	if !strings.Contains(logged.String(), "no_such_directive: unknown directive") {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fpmshm/fpmshm/internal/testproc"
 )
 
 // TestStatusMatchesPage: "fpmshm status -full", read from shared memory,
@@ -19,7 +21,7 @@ import (
 func TestStatusMatchesPage(t *testing.T) {
 	fcgi := fmt.Sprintf("127.0.0.1:%d", freePort(t))
 	pidfile, _ := startServe(t, "-listen", fcgi, "-http", "", "-pm", "static", "-pm.max_children", "3")
-	waitUntil(t, "3 workers", 10*time.Second, func() bool {
+	testproc.WaitUntil(t, "3 workers", 10*time.Second, func() bool {
 		out, _, code := run(t, "status", "-pidfile", pidfile)
 		return code == 0 && strings.Contains(out, "idle processes:       3\n")
 	})
@@ -30,7 +32,7 @@ func TestStatusMatchesPage(t *testing.T) {
 	// The page's worker marks itself idle just after sending the page:
 	// read once it has (nothing else changes the pool meanwhile).
 	var out string
-	waitUntil(t, "the page's worker to be idle again", 5*time.Second, func() bool {
+	testproc.WaitUntil(t, "the page's worker to be idle again", 5*time.Second, func() bool {
 		var stderr string
 		var code int
 		out, stderr, code = run(t, "status", "-pidfile", pidfile, "-full")

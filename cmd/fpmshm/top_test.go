@@ -68,7 +68,7 @@ func TestTopInTerminal(t *testing.T) {
 		}
 	}()
 	text := func() string { mu.Lock(); defer mu.Unlock(); return screen.String() }
-	waitUntil(t, "two screens with both workers", 10*time.Second, func() bool {
+	testproc.WaitUntil(t, "two screens with both workers", 10*time.Second, func() bool {
 		s := text()
 		return strings.Count(s, "fpmshm top - pool www (pm static)") >= 2 && strings.Count(s, " Idle ") >= 4
 	})

@@ -1,10 +1,3 @@
-// Package testproc lets a test binary act as the helper processes of its own
-// multi-process tests, the way os/exec's tests do: TestMain calls Main, tests
-// start helpers with Command, and the re-executed binary runs the helper
-// registered under the name it was given instead of the tests.
-//
-// Main also fails the run when the tests leave file descriptors open that
-// were not open before them, naming each leaked descriptor's target.
 package testproc
 
 import (
