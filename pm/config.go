@@ -166,6 +166,14 @@ type Config struct {
 	// pool runs on as it was. When nil, SIGUSR2 replaces the workers with
 	// the same configuration.
 	Reload func() (Config, error) `json:"-"`
+
+	// OnStart, when set, is called once in the master, never in a worker,
+	// when the pool's sockets, scoreboard and caches exist and before its
+	// first worker starts. It receives the Pool, whose Source gives the
+	// pool's status to the program's own server (/metrics, admin pages).
+	// Run waits for it, so it must return promptly: start a server in a
+	// goroutine of its own. A reload does not call it again.
+	OnStart func(*Pool) `json:"-"`
 }
 
 // The defaults Validate applies.
