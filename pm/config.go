@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fpmshm/fpmshm/scoreboard"
+	"github.com/fpmshm/fpmshm/status"
 )
 
 // PM is the process manager mode of a pool (the pm directive), numbered as
@@ -123,6 +124,11 @@ type Config struct {
 	StatusListen string
 	PingPath     string // ping.path; empty is off
 	PingResponse string // ping.response; "pong" when empty
+	// StatusVersion is the php-fpm release whose fields the status page
+	// shows: status.PHP82 for php-fpm 8.2 and 8.3, status.PHP84 (the zero
+	// value) for 8.4, which adds the pool's memory peak. The master's page
+	// on pm.status_listen keeps, as its path does, the value it started with.
+	StatusVersion status.Version
 
 	// PIDFile, when set, is where the master writes its process id
 	// (php-fpm.conf's pid); it is removed when the master exits.
@@ -230,6 +236,9 @@ func (c *Config) Validate() error {
 		if d.d < 0 {
 			return fail("%s (%s) must not be negative", d.name, d.d)
 		}
+	}
+	if v := c.StatusVersion; v != 0 && v != status.PHP82 && v != status.PHP84 {
+		return fail("status version (%d) must be %d (php-fpm 8.2 and 8.3) or %d (8.4)", v, status.PHP82, status.PHP84)
 	}
 	if c.MaxRequests < 0 {
 		return fail("pm.max_requests (%d) must not be negative", c.MaxRequests)

@@ -38,7 +38,7 @@ const statusMaxHeaderBytes = 64 << 10
 // newStatusServer serves cfg's status page and ping on l, with the
 // snapshots of src (the master's Source).
 func newStatusServer(l *listener, cfg *Config, src status.Source, log *slog.Logger) *statusServer {
-	page := &status.Handler{Logger: log, Source: src}
+	page := &status.Handler{Logger: log, Source: src, Version: cfg.StatusVersion}
 	statusPath, pingPath, ping := cfg.StatusPath, cfg.PingPath, status.Ping(cfg.PingResponse)
 	s := &statusServer{l: l, log: log, conns: map[net.Conn]bool{}, slots: make(chan struct{}, statusMaxConns)}
 	s.serve = func(w http.ResponseWriter, r *http.Request, scriptName string) {
