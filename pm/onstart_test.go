@@ -54,7 +54,9 @@ func TestOnStartOwnMux(t *testing.T) {
 	t.Setenv(envOwnServer, sock)
 	p := startPool(t, Config{PM: Static, MaxChildren: 2, Caches: map[string]CacheConfig{"test": {Size: 1 << 20}}})
 	pids := p.waitProcs(2, 10*time.Second)
-	p.must("/cache?set=a&v=1")
+	if code, body, err := p.get("/cache?set=a&v=1"); err != nil || code != 200 {
+		t.Fatalf("set a cache entry: %d %q %v", code, body, err)
+	}
 	p.waitFor("the master's own server", 10*time.Second, func() bool {
 		_, err := os.Stat(sock)
 		return err == nil
