@@ -18,9 +18,9 @@ type CacheStats struct {
 
 // CacheSource is a Source of a pool that has shared caches. Handler and
 // promcollector.Collector check for it: the OpenMetrics page (plain or
-// full) and the Collector then add the fpmshm_cache_* series, labelled by pool and
-// cache, after the pool's. A Source that is not a CacheSource, or that
-// gives no caches, leaves the page exactly php-fpm's.
+// full) and the Collector then add the fpmshm_cache_* series, labelled by
+// pool and cache, after the pool's. A Source that is not a CacheSource, or
+// that gives no caches, leaves the page exactly php-fpm's.
 type CacheSource interface {
 	Source
 	// CacheStats returns each cache's figures, in the order the series
