@@ -17,6 +17,7 @@ import (
 
 	"github.com/fpmshm/fpmshm/shmcache"
 	"github.com/fpmshm/fpmshm/status"
+	"github.com/fpmshm/fpmshm/status/promcollector"
 )
 
 // attachCache maps the pool master's cache name, read-only, as a tool does.
@@ -218,7 +219,7 @@ func TestCacheMetrics(t *testing.T) {
 		}
 	}
 
-	col := status.NewCollector(cachePoolSource{p.board, caches}, status.CollectorOpts{PoolOnly: true})
+	col := promcollector.NewCollector(cachePoolSource{p.board, caches}, promcollector.CollectorOpts{PoolOnly: true})
 	var exp strings.Builder // the exposition CollectAndCompare reads has its labels sorted
 	for _, line := range strings.Split(strings.TrimSuffix(cacheSeries(caches, `cache="%s",pool="www"`, "small", "test"), "\n"), "\n") {
 		name := line[:strings.IndexByte(line, '{')]

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fpmshm/fpmshm/scoreboard"
+	"github.com/fpmshm/fpmshm/status"
 )
 
 // PM is the process manager mode of a pool (the pm directive), numbered as
@@ -123,6 +124,11 @@ type Config struct {
 	StatusListen string
 	PingPath     string // ping.path; empty is off
 	PingResponse string // ping.response; "pong" when empty
+	// StatusVersion is the php-fpm release whose fields the status page
+	// shows: status.PHP82 for php-fpm 8.2 and 8.3, status.PHP84 (the zero
+	// value) for 8.4, which adds the pool's memory peak. The master's page
+	// on pm.status_listen keeps, as its path does, the value it started with.
+	StatusVersion status.Version
 
 	// PIDFile, when set, is where the master writes its process id
 	// (php-fpm.conf's pid); it is removed when the master exits.
@@ -166,6 +172,14 @@ type Config struct {
 	// pool runs on as it was. When nil, SIGUSR2 replaces the workers with
 	// the same configuration.
 	Reload func() (Config, error) `json:"-"`
+
+	// OnStart, when set, is called once in the master, never in a worker,
+	// when the pool's sockets, scoreboard and caches exist and before its
+	// first worker starts. It receives the Pool, whose Source gives the
+	// pool's status to the program's own server (/metrics, admin pages).
+	// Run waits for it, so it must return promptly: start a server in a
+	// goroutine of its own. A reload does not call it again.
+	OnStart func(*Pool) `json:"-"`
 }
 
 // The defaults Validate applies.
@@ -222,6 +236,9 @@ func (c *Config) Validate() error {
 		if d.d < 0 {
 			return fail("%s (%s) must not be negative", d.name, d.d)
 		}
+	}
+	if v := c.StatusVersion; v != 0 && v != status.PHP82 && v != status.PHP84 {
+		return fail("status version (%d) must be %d (php-fpm 8.2 and 8.3) or %d (8.4)", v, status.PHP82, status.PHP84)
 	}
 	if c.MaxRequests < 0 {
 		return fail("pm.max_requests (%d) must not be negative", c.MaxRequests)

@@ -36,6 +36,7 @@ func TestValidateRefuses(t *testing.T) {
 		{func(c *Config) { c.StatusPath, c.PingPath = "/s", "/s" }, "both \"/s\""},
 		{func(c *Config) { c.NoScoreboard = true }, "pm = static"},
 		{func(c *Config) { c.PM = 9 }, "pm (9)"},
+		{func(c *Config) { c.StatusVersion = 83 }, "status version (83)"},
 	} {
 		c := ok
 		tc.change(&c)

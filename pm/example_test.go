@@ -7,7 +7,13 @@ import (
 	"log"
 	"net/http"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/fpmshm/fpmshm/pm"
+	"github.com/fpmshm/fpmshm/shm"
+	"github.com/fpmshm/fpmshm/status"
+	"github.com/fpmshm/fpmshm/status/promcollector"
 )
 
 // A program that runs its handler under the process manager, behind nginx
@@ -80,4 +86,29 @@ func ExampleParseCache() {
 	fmt.Println(c.Size, c.Policy, c)
 	// Output:
 	// 67108864 refuse 64M,refuse
+}
+
+// A program that runs the pool and serves, on a server of its own, the
+// pool's metrics for Prometheus and its status page under an admin path.
+// The master calls OnStart once its pool exists; the workers never do.
+func ExamplePool_Source() {
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintln(w, "hello")
+	})
+	cfg := pm.Config{
+		PM:          pm.Static,
+		MaxChildren: 4,
+		Listen:      "127.0.0.1:9000",
+		OnStart: func(pool *pm.Pool) {
+			reg := prometheus.NewRegistry()
+			reg.MustRegister(promcollector.NewCollector(pool.Source(), promcollector.CollectorOpts{Allocated: shm.Allocated}))
+			admin := http.NewServeMux()
+			admin.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+			admin.Handle("/admin/status", &status.Handler{Source: pool.Source(), Version: status.PHP82})
+			go func() { log.Fatal(http.ListenAndServe("127.0.0.1:9100", admin)) }()
+		},
+	}
+	if err := pm.Run(context.Background(), cfg, handler); err != nil {
+		log.Fatal(err)
+	}
 }

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/fpmshm/fpmshm/status"
 )
 
 // The hand-over protocol between the master and the workers it re-executes.
@@ -49,14 +51,15 @@ func IsWorker() bool { return os.Getenv(envWorker) == "1" }
 
 // workerConfig is what a worker needs of the pool's configuration.
 type workerConfig struct {
-	Pool         string
-	MaxRequests  int
-	StatusPath   string
-	PingPath     string
-	PingResponse string
-	NoScoreboard bool
-	AccessFormat string // when the worker has an access log
-	Caches       string // the names of the caches handed over, comma-separated
+	Pool          string
+	MaxRequests   int
+	StatusPath    string
+	PingPath      string
+	PingResponse  string
+	StatusVersion status.Version
+	NoScoreboard  bool
+	AccessFormat  string // when the worker has an access log
+	Caches        string // the names of the caches handed over, comma-separated
 
 	FirstByteTimeout      time.Duration // request_first_byte_timeout
 	RequestMaxHeaderBytes int
@@ -66,7 +69,7 @@ type workerConfig struct {
 func (c *Config) workerConfig() workerConfig {
 	return workerConfig{
 		Pool: c.Pool, MaxRequests: c.MaxRequests, StatusPath: c.StatusPath,
-		PingPath: c.PingPath, PingResponse: c.PingResponse, NoScoreboard: c.NoScoreboard,
+		PingPath: c.PingPath, PingResponse: c.PingResponse, StatusVersion: c.StatusVersion, NoScoreboard: c.NoScoreboard,
 		AccessFormat: c.accessFormat(), Caches: c.cacheNames(),
 		FirstByteTimeout: c.RequestFirstByteTimeout, RequestMaxHeaderBytes: c.RequestMaxHeaderBytes,
 	}

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"gopkg.in/ini.v1"
+
+	"github.com/fpmshm/fpmshm/status"
 )
 
 // DirectiveError is a directive of a configuration file that is unknown or
@@ -228,6 +230,8 @@ func applyPool(c *Config, key, value string) error {
 		c.PingPath = value
 	case "ping.response":
 		c.PingResponse = value
+	case "status.version":
+		c.StatusVersion, err = status.ParseVersion(value)
 	default:
 		if name, ok := strings.CutPrefix(key, "cache."); ok {
 			return applyCache(c, name, value)

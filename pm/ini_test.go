@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/fpmshm/fpmshm/status"
 )
 
 func TestLoadINI(t *testing.T) {
@@ -29,6 +31,7 @@ listen.backlog = -1
 pm.status_path = /status
 ping.path = /ping
 ping.response = "alive"
+status.version = 8.3
 pm.max_spawn_rate = 4
 pm.max_spawn_rate = 8
 user = nobody
@@ -55,7 +58,7 @@ security.limit_extensions = .php
 		RequestTerminateTimeout: 30 * time.Second, RequestSlowlogTimeout: 5 * time.Second,
 		RequestMaxHeaderBytes: 256 << 10,
 		Listen:                "/run/fpmshm-app.sock", HTTPListen: "127.0.0.1:8080", ListenBacklog: 65535,
-		StatusPath: "/status", PingPath: "/ping", PingResponse: "alive", PIDFile: "/run/fpmshm.pid",
+		StatusPath: "/status", PingPath: "/ping", PingResponse: "alive", StatusVersion: status.PHP82, PIDFile: "/run/fpmshm.pid",
 		MaxSpawnRate: 8, User: "nobody", Group: "nogroup", ListenOwner: "www-data", ListenGroup: "www-data", ListenMode: 0o600,
 		Env:     map[string]string{"HOSTNAME": "$HOSTNAME", "APP_ENV": "production"},
 		Slowlog: "/var/log/app.slow.log", ProcessControlTimeout: 10 * time.Second, StatusListen: "/run/fpmshm-app-status.sock",

@@ -12,7 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/fpmshm/fpmshm/status"
+	"github.com/fpmshm/fpmshm/status/promcollector"
 )
 
 // TestNoPIDZeroWhileSpawning: while bursts make a dynamic pool spawn (and
@@ -83,7 +83,7 @@ func TestNoPIDZeroWhileSpawning(t *testing.T) {
 		checkPIDs("the status page", pids)
 	})
 	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(status.NewCollector(p.board, status.CollectorOpts{}))
+	reg.MustRegister(promcollector.NewCollector(p.board, promcollector.CollectorOpts{}))
 	loop(func() { // a scrape, reading the segment as a tool does
 		mfs, err := reg.Gather()
 		if err != nil {

@@ -29,6 +29,8 @@ func init() { testproc.Register("pool", helperPool) }
 
 // helperPool runs pm.Run with the Config given as JSON in args[0] and
 // testHandler; the same helper is the master and, re-executed, the workers.
+// With $FPMSHM_TEST_OWN_SERVER set, the master also serves its own mux
+// there (serveOwnMux).
 func helperPool(args []string) int {
 	var cfg Config
 	if err := json.Unmarshal([]byte(args[0]), &cfg); err != nil {
@@ -40,6 +42,9 @@ func helperPool(args []string) int {
 		level = slog.LevelDebug
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if sock := os.Getenv(envOwnServer); sock != "" {
+		cfg.OnStart = serveOwnMux(sock)
+	}
 	if err := Run(context.Background(), cfg, testHandler()); err != nil {
 		fmt.Fprintln(os.Stderr, "helper pool:", err)
 		return 1

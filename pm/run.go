@@ -131,12 +131,13 @@ func runMaster(ctx context.Context, cfg Config) (err error) {
 	}
 	ready, stopped := make(chan int, cfg.MaxChildren), make(chan struct{})
 	snapshots := make(chan snapshotRequest)
+	src := masterSource(snapshots, stopped)
 	if cfg.StatusListen != "" {
 		l, err := listen(kindFastCGI, cfg.StatusListen, &cfg)
 		if err != nil {
 			return err
 		}
-		ss := newStatusServer(l, &cfg, snapshots, stopped, log)
+		ss := newStatusServer(l, &cfg, src, log)
 		go ss.run()
 		defer ss.close() // after stopped is closed: a request waiting for the master gives up
 		log.Info("ready to handle status requests", "listen", l.addr, "protocol", l.kind)
@@ -145,6 +146,9 @@ func runMaster(ctx context.Context, cfg Config) (err error) {
 	go readReady(readyR, ready, stopped)
 	m := newMaster(&cfg, set, log, board, sp, ls)
 	defer func() { m.set.close() }() // those of the last reload, if any
+	if cfg.OnStart != nil {
+		cfg.OnStart(&Pool{source: src})
+	}
 	done := make(chan error, 1)
 	go func() { done <- m.run(ctx, events{sigs, exits, ready, snapshots}) }() // a goroutine of its own: run locks it to its thread
 	return <-done

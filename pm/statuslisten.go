@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"sync"
 
-	"github.com/fpmshm/fpmshm/scoreboard"
 	"github.com/fpmshm/fpmshm/status"
 )
 
@@ -36,33 +35,10 @@ type statusServer struct {
 // pm.status_listen: a status page or ping needs a few hundred bytes.
 const statusMaxHeaderBytes = 64 << 10
 
-// snapshotRequest asks the master's loop for a snapshot of the scoreboard.
-type snapshotRequest struct {
-	full  bool
-	reply chan<- snapshotReply
-}
-
-type snapshotReply struct {
-	snap scoreboard.Snapshot
-	err  error
-}
-
-// errMasterStopped is the status page's error once the master has stopped.
-var errMasterStopped = errors.New("the master has stopped")
-
-// newStatusServer serves cfg's status page and ping on l, with snapshots
-// asked of the master's loop on snapshots until stopped is closed.
-func newStatusServer(l *listener, cfg *Config, snapshots chan<- snapshotRequest, stopped <-chan struct{}, log *slog.Logger) *statusServer {
-	page := &status.Handler{Logger: log, Source: withCacheStats(status.SourceFunc(func(full bool) (scoreboard.Snapshot, error) {
-		reply := make(chan snapshotReply, 1)
-		select {
-		case snapshots <- snapshotRequest{full, reply}:
-		case <-stopped:
-			return scoreboard.Snapshot{}, errMasterStopped
-		}
-		r := <-reply
-		return r.snap, r.err
-	}))}
+// newStatusServer serves cfg's status page and ping on l, with the
+// snapshots of src (the master's Source).
+func newStatusServer(l *listener, cfg *Config, src status.Source, log *slog.Logger) *statusServer {
+	page := &status.Handler{Logger: log, Source: src, Version: cfg.StatusVersion}
 	statusPath, pingPath, ping := cfg.StatusPath, cfg.PingPath, status.Ping(cfg.PingResponse)
 	s := &statusServer{l: l, log: log, conns: map[net.Conn]bool{}, slots: make(chan struct{}, statusMaxConns)}
 	s.serve = func(w http.ResponseWriter, r *http.Request, scriptName string) {

@@ -137,7 +137,7 @@ func (w *worker) setup(h *handover, term context.Context) error {
 		return err
 	}
 	if h.cfg.StatusPath != "" {
-		w.status = &status.Handler{Source: withCacheStats(board), Logger: w.log}
+		w.status = &status.Handler{Source: withCacheStats(board), Logger: w.log, Version: h.cfg.StatusVersion}
 	}
 	if h.cfg.PingPath != "" {
 		w.ping = status.Ping(h.cfg.PingResponse)

@@ -1,16 +1,10 @@
 package status
 
 import (
-	"bytes"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
-	"github.com/prometheus/common/expfmt"
-
-	"github.com/fpmshm/fpmshm/scoreboard"
 	"github.com/fpmshm/fpmshm/shmcache"
 )
 
@@ -113,52 +107,5 @@ func TestHandlerCaches(t *testing.T) {
 		if got, want := get(cached, q), get(plain, q); got != want {
 			t.Errorf("?%s with caches differs from without:\n%s\nwant:\n%s", q, got, want)
 		}
-	}
-}
-
-// TestCollectorCaches: a Collector over a CacheSource sends the same cache
-// series as the page (as client_golang writes them in OpenMetrics), passes
-// a pedantic registry and the linter; over a plain Source, none.
-func TestCollectorCaches(t *testing.T) {
-	snap := busySnapshot()
-	reg := prometheus.NewPedanticRegistry()
-	c := NewCollector(cacheSource{fixed(snap), sampleCaches()}, CollectorOpts{PoolOnly: true})
-	reg.MustRegister(c)
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var enc bytes.Buffer
-	e := expfmt.NewEncoder(&enc, expfmt.NewFormat(expfmt.TypeOpenMetrics))
-	var names []string
-	for _, mf := range mfs {
-		if strings.HasPrefix(mf.GetName(), "fpmshm_cache_") {
-			names = append(names, mf.GetName())
-			if err := e.Encode(mf); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if len(names) == 0 {
-		t.Fatal("the Collector sent no fpmshm_cache_* series")
-	}
-	got, want := omLines(t, enc.String()), omLines(t, cacheSeriesText)
-	if len(got) != len(want) {
-		t.Fatalf("collector has %d lines, the page %d:\n%s\n---\n%s", len(got), len(want), enc.String(), cacheSeriesText)
-	}
-	for k := range want {
-		if !got[k] {
-			t.Errorf("the page has %q, the collector has not", k)
-		}
-	}
-	if problems, err := testutil.CollectAndLint(c, names...); err != nil || len(problems) > 0 {
-		t.Errorf("lint: %v %v", problems, err)
-	}
-	if n := testutil.CollectAndCount(NewCollector(fixed(snap), CollectorOpts{PoolOnly: true}), names...); n != 0 {
-		t.Errorf("a plain Source gave %d cache series", n)
-	}
-	down := NewCollector(cacheSource{SourceFunc(func(bool) (scoreboard.Snapshot, error) { return snap, errNoSource }), sampleCaches()}, CollectorOpts{})
-	if n := testutil.CollectAndCount(down, names...); n != 0 {
-		t.Errorf("a failing Source gave %d cache series", n)
 	}
 }

@@ -6,8 +6,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"github.com/fpmshm/fpmshm/scoreboard"
 	"github.com/fpmshm/fpmshm/status"
 )
@@ -35,11 +33,6 @@ func Example() {
 	mux := http.NewServeMux()
 	mux.Handle("/status", &status.Handler{Source: src, Version: status.PHP82})
 	mux.Handle("/ping", status.Ping("pong"))
-
-	// The same metrics on the application's own /metrics (pass shm.Allocated
-	// as Allocated to export the shared memory in use too).
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(status.NewCollector(src, status.CollectorOpts{}))
 
 	// Without HTTP, as "fpmshm status --full" prints it.
 	snap, _ := src.Snapshot(true)

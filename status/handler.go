@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/fpmshm/fpmshm/scoreboard"
+	"github.com/fpmshm/fpmshm/status/internal/series"
 )
 
 // Source gives the status page its data.
@@ -23,7 +24,7 @@ type SourceFunc func(full bool) (scoreboard.Snapshot, error)
 // Snapshot calls f(full).
 func (f SourceFunc) Snapshot(full bool) (scoreboard.Snapshot, error) { return f(full) }
 
-// errNoSource is what a Handler or Collector without a Source reports.
+// errNoSource is what a Handler without a Source reports.
 var errNoSource = errors.New("status: no source")
 
 // errInvalidCounts is reported for a snapshot with negative idle or active
@@ -82,7 +83,7 @@ func (h *Handler) snapshot(full bool) (scoreboard.Snapshot, error) {
 	if err != nil {
 		return snap, err
 	}
-	if snap.Pool.Idle < 0 || snap.Pool.Active < 0 {
+	if !series.ValidCounts(snap.Pool) {
 		return snap, fmt.Errorf("%w: pool %s: idle %d, active %d", errInvalidCounts, snap.Pool.Name, snap.Pool.Idle, snap.Pool.Active)
 	}
 	return snap, nil

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/fpmshm/fpmshm/scoreboard"
+	"github.com/fpmshm/fpmshm/status/internal/series"
 )
 
 // writeOpenMetrics writes php-fpm's OpenMetrics page, byte for byte (its
@@ -16,11 +17,11 @@ func writeOpenMetrics(b *bytes.Buffer, snap scoreboard.Snapshot, o Options) {
 	p := snap.Pool
 	fmt.Fprintf(b, "# HELP phpfpm_up Could pool %s using a %s PM on PHP-FPM be reached?\n", p.Name, p.PM)
 	b.WriteString("# TYPE phpfpm_up gauge\nphpfpm_up 1\n")
-	for _, m := range poolMetrics {
+	for _, m := range series.Pools {
 		writePoolSample(b, m, snap)
 	}
 	if o.Version.hasMemoryPeak() {
-		writePoolSample(b, memoryPeakMetric, snap)
+		writePoolSample(b, series.MemoryPeak, snap)
 	}
 	if o.Full {
 		writeProcSeries(b, snap)
@@ -31,35 +32,35 @@ func writeOpenMetrics(b *bytes.Buffer, snap scoreboard.Snapshot, o Options) {
 
 // writePoolSample writes one pool series as php-fpm does: HELP, TYPE and
 // an unlabelled sample.
-func writePoolSample(b *bytes.Buffer, m poolMetric, snap scoreboard.Snapshot) {
+func writePoolSample(b *bytes.Buffer, m series.Pool, snap scoreboard.Snapshot) {
 	typ := "gauge"
-	if m.counter {
+	if m.Counter {
 		typ = "counter"
 	}
-	help := fmt.Sprintf("# HELP %s %s\n", m.name, m.help)
-	typeLine := fmt.Sprintf("# TYPE %s %s\n", m.name, typ)
-	if m.typeFirst {
+	help := fmt.Sprintf("# HELP %s %s\n", m.Name, m.Help)
+	typeLine := fmt.Sprintf("# TYPE %s %s\n", m.Name, typ)
+	if m.TypeFirst {
 		help, typeLine = typeLine, help
 	}
-	fmt.Fprintf(b, "%s%s%s %d\n", help, typeLine, m.name, m.value(snap))
+	fmt.Fprintf(b, "%s%s%s %d\n", help, typeLine, m.Name, m.Value(snap))
 }
 
 // writeProcSeries writes the per-process families in OpenMetrics form.
 func writeProcSeries(b *bytes.Buffer, snap scoreboard.Snapshot) {
 	pool := labelValue(snap.Pool.Name)
-	fmt.Fprintf(b, "# HELP %s %s\n# TYPE %s gauge\n", stateMetric, stateHelp, stateMetric)
+	fmt.Fprintf(b, "# HELP %s %s\n# TYPE %s gauge\n", series.State, series.StateHelp, series.State)
 	for _, p := range snap.Procs {
-		fmt.Fprintf(b, "%s{pool=\"%s\",pid=\"%d\",state=\"%s\"} 1\n", stateMetric, pool, p.PID, labelValue(p.Stage.String()))
+		fmt.Fprintf(b, "%s{pool=\"%s\",pid=\"%d\",state=\"%s\"} 1\n", series.State, pool, p.PID, labelValue(p.Stage.String()))
 	}
-	for _, m := range procMetrics {
+	for _, m := range series.Procs {
 		typ, suffix := "gauge", ""
-		if m.counter {
+		if m.Counter {
 			typ, suffix = "counter", "_total"
 		}
-		fmt.Fprintf(b, "# HELP %s %s\n# TYPE %s %s\n", m.name, m.help, m.name, typ)
+		fmt.Fprintf(b, "# HELP %s %s\n# TYPE %s %s\n", m.Name, m.Help, m.Name, typ)
 		for _, p := range snap.Procs {
-			fmt.Fprintf(b, "%s%s{pool=\"%s\",pid=\"%d\"} %s\n", m.name, suffix, pool, p.PID,
-				strconv.FormatFloat(m.value(p), 'g', -1, 64))
+			fmt.Fprintf(b, "%s%s{pool=\"%s\",pid=\"%d\"} %s\n", m.Name, suffix, pool, p.PID,
+				strconv.FormatFloat(m.Value(p), 'g', -1, 64))
 		}
 	}
 }

@@ -1,14 +1,8 @@
 package status
 
 import (
-	"bytes"
-	"slices"
-	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/common/expfmt"
 )
 
 // procSeries is what "openmetrics&full" adds for busySnapshot.
@@ -49,60 +43,6 @@ func TestOpenMetricsFull(t *testing.T) {
 	if full != want {
 		t.Errorf("openmetrics&full:\n%s\nwant:\n%s", full, want)
 	}
-}
-
-// TestOpenMetricsMatchesCollector checks that the per-process series of
-// "openmetrics&full" are the ones the Collector exports, as client_golang
-// writes them in OpenMetrics: same families, types, help, labels, values.
-func TestOpenMetricsMatchesCollector(t *testing.T) {
-	snap := busySnapshot()
-	reg := prometheus.NewPedanticRegistry()
-	reg.MustRegister(NewCollector(fixed(snap), CollectorOpts{}))
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var enc bytes.Buffer
-	e := expfmt.NewEncoder(&enc, expfmt.NewFormat(expfmt.TypeOpenMetrics))
-	for _, mf := range mfs {
-		if strings.HasPrefix(mf.GetName(), "phpfpm_process_") {
-			if err := e.Encode(mf); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	got := omLines(t, procSeries)
-	want := omLines(t, enc.String())
-	if len(got) != len(want) {
-		t.Fatalf("page has %d lines, collector %d:\n%s\n---\n%s", len(got), len(want), procSeries, enc.String())
-	}
-	for k := range want {
-		if !got[k] {
-			t.Errorf("collector has %q, the page has not", k)
-		}
-	}
-}
-
-// omLines normalises OpenMetrics lines: labels sorted, values as floats.
-func omLines(t *testing.T, text string) map[string]bool {
-	t.Helper()
-	out := map[string]bool{}
-	for line := range strings.SplitSeq(strings.TrimSpace(text), "\n") {
-		if strings.HasPrefix(line, "#") {
-			out[line] = true
-			continue
-		}
-		i := strings.LastIndexByte(line, ' ')
-		v, err := strconv.ParseFloat(line[i+1:], 64)
-		if err != nil {
-			t.Fatalf("bad value in %q", line)
-		}
-		name, labels, _ := strings.Cut(line[:i], "{")
-		parts := strings.Split(strings.TrimSuffix(labels, "}"), ",")
-		slices.Sort(parts)
-		out[name+"{"+strings.Join(parts, ",")+"} "+strconv.FormatFloat(v, 'g', -1, 64)] = true
-	}
-	return out
 }
 
 // TestOpenMetricsLabelEscaping checks that label values are escaped.

@@ -3,11 +3,11 @@ package status
 import (
 	"bytes"
 	"io"
-	"math"
 	"strconv"
 	"time"
 
 	"github.com/fpmshm/fpmshm/scoreboard"
+	"github.com/fpmshm/fpmshm/status/internal/series"
 )
 
 // Options says how Render prints a Snapshot.
@@ -78,7 +78,7 @@ func textStyle(o Options) style {
 // strftime formats as php-fpm's "%d/%b/%Y:%H:%M:%S %z".
 func strftime(loc *time.Location) func(time.Time) string {
 	return func(t time.Time) string {
-		t = orEpoch(t)
+		t = series.OrEpoch(t)
 		if loc != nil {
 			t = t.In(loc)
 		}
@@ -87,23 +87,7 @@ func strftime(loc *time.Location) func(time.Time) string {
 }
 
 // epochString formats as php-fpm's "%s": seconds since 1970.
-func epochString(t time.Time) string { return strconv.FormatInt(orEpoch(t).Unix(), 10) }
-
-// orEpoch maps the zero Time to 1970, which is what a zero start_epoch
-// means to php-fpm.
-func orEpoch(t time.Time) time.Time {
-	if t.IsZero() {
-		return time.Unix(0, 0)
-	}
-	return t
-}
-
-// since returns the whole seconds from t to taken, as php-fpm's
-// time(NULL) - start_epoch, but never below zero.
-func since(taken, t time.Time) uint64 {
-	d := orEpoch(taken).Unix() - orEpoch(t).Unix()
-	return uint64(max(d, 0))
-}
+func epochString(t time.Time) string { return strconv.FormatInt(series.OrEpoch(t).Unix(), 10) }
 
 func u64(v uint64) string { return strconv.FormatUint(v, 10) }
 func num(v int) string    { return strconv.Itoa(v) }
@@ -121,7 +105,7 @@ func poolFields(snap scoreboard.Snapshot, o Options, st style) []field {
 		{"pool", st.str(p.Name), true},
 		{"process manager", st.str(p.PM.String()), true},
 		{"start time", st.time(p.StartTime), false},
-		{"start since", u64(since(snap.Taken, p.StartTime)), false},
+		{"start since", u64(series.Since(snap.Taken, p.StartTime)), false},
 		{"accepted conn", u64(p.AcceptedConn), false},
 		{"listen queue", u64(p.ListenQueue), false},
 		{"max listen queue", u64(p.MaxListenQueue), false},
@@ -144,16 +128,16 @@ func procFields(snap scoreboard.Snapshot, p scoreboard.Proc, st style) []field {
 		{"pid", num(p.PID), false},
 		{"state", st.str(p.Stage.String()), true},
 		{"start time", st.time(p.StartTime), false},
-		{"start since", u64(since(snap.Taken, p.StartTime)), false},
+		{"start since", u64(series.Since(snap.Taken, p.StartTime)), false},
 		{"requests", u64(p.Requests), false},
-		{"request duration", strconv.FormatInt(durationMicros(p), 10), false},
+		{"request duration", strconv.FormatInt(series.DurationMicros(p), 10), false},
 		{"request method", st.str(orDash(p.Method)), true},
 		{"request uri", st.uri(requestURI(p)), true},
 		{"content length", strconv.FormatInt(max(p.ContentLength, 0), 10), false},
 		{"user", st.str(orDash(p.User)), true},
 		{"script", st.str(orDash(p.Script)), true},
-		{"last request cpu", strconv.FormatFloat(lastCPU(p), 'f', 2, 64), false},
-		{"last request memory", u64(lastMemory(p)), false},
+		{"last request cpu", strconv.FormatFloat(series.LastCPU(p), 'f', 2, 64), false},
+		{"last request memory", u64(series.LastMemory(p)), false},
 	}
 }
 
@@ -164,24 +148,4 @@ func requestURI(p scoreboard.Proc) string {
 		return orDash(p.URI)
 	}
 	return orDash(p.URI) + "?" + p.Query
-}
-
-// durationMicros is the request duration in microseconds, never negative.
-func durationMicros(p scoreboard.Proc) int64 { return max(p.Duration.Microseconds(), 0) }
-
-// lastCPU is the last request's CPU percentage: php-fpm prints it for
-// idle workers only, 0 for the others; NaN and infinities print as 0.
-func lastCPU(p scoreboard.Proc) float64 {
-	if p.Stage != scoreboard.Idle || math.IsNaN(p.LastCPU) || math.IsInf(p.LastCPU, 0) {
-		return 0
-	}
-	return p.LastCPU
-}
-
-// lastMemory is the last request's peak memory, printed for idle workers only.
-func lastMemory(p scoreboard.Proc) uint64 {
-	if p.Stage != scoreboard.Idle {
-		return 0
-	}
-	return p.LastMemory
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/fpmshm/fpmshm/pm"
 	"github.com/fpmshm/fpmshm/shm"
+	"github.com/fpmshm/fpmshm/status"
 )
 
 // defaultPIDFile is where serve writes the master's pid, and where status
@@ -158,6 +159,11 @@ func bindFlags(fs *flag.FlagSet, c *pm.Config) {
 	fs.StringVar(&c.StatusListen, "pm.status_listen", c.StatusListen, "FastCGI socket on which the master answers status and ping (empty: none)")
 	fs.StringVar(&c.PingPath, "ping.path", c.PingPath, "ping path (empty: off)")
 	fs.StringVar(&c.PingResponse, "ping.response", c.PingResponse, "ping response")
+	fs.Func("status.version", "the php-fpm release whose fields the status page shows: 8.2, 8.3 or 8.4 (default 8.4)", func(s string) error {
+		v, err := status.ParseVersion(s)
+		c.StatusVersion = v
+		return err
+	})
 	fs.StringVar(&c.PIDFile, "pid", c.PIDFile, "write the master's pid to this `file` (empty: none)")
 	fs.StringVar(&c.ErrorLog, "error_log", c.ErrorLog, "send the master's and workers' standard error to this `file` (empty: keep it)")
 	fs.BoolVar(&c.NoScoreboard, "no-scoreboard", false, "turn the workers' scoreboard updates off (pm static only; for measuring their cost)")

@@ -1,11 +1,19 @@
-package status
+// Package promcollector exports a pool's status to Prometheus: Collector
+// is a prometheus.Collector of the series of php-fpm's OpenMetrics page,
+// read from a status.Source. It is the only package of fpmshm that imports
+// client_golang, so a program that runs a pool without exporting metrics
+// does not link it.
+package promcollector
 
 import (
+	"errors"
 	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/fpmshm/fpmshm/scoreboard"
+	"github.com/fpmshm/fpmshm/status"
+	"github.com/fpmshm/fpmshm/status/internal/series"
 )
 
 // CollectorOpts configures a Collector.
@@ -23,11 +31,11 @@ type CollectorOpts struct {
 // Collector is a prometheus.Collector of a pool's status: the series of
 // php-fpm's OpenMetrics page, named as there and labelled by pool, plus
 // per-process series labelled by pool and pid (the same as the
-// "openmetrics&full" page). When the Source is a CacheSource, it adds
+// "openmetrics&full" page). When the Source is a status.CacheSource, it adds
 // the fpmshm_cache_* series, labelled by pool and cache. When the Source
 // fails, phpfpm_up is 0 and the other series are left out.
 type Collector struct {
-	src  Source
+	src  status.Source
 	opts CollectorOpts
 
 	mu       sync.Mutex
@@ -35,8 +43,8 @@ type Collector struct {
 
 	up, memoryPeak, state, allocated *prometheus.Desc
 	pool                             []poolDesc
-	procs                            []*prometheus.Desc // parallel to procMetrics
-	caches                           []*prometheus.Desc // parallel to cacheMetrics; nil unless src is a CacheSource
+	procs                            []*prometheus.Desc // parallel to series.Procs
+	caches                           []*prometheus.Desc // parallel to series.Caches; nil unless src is a status.CacheSource
 }
 
 type poolDesc struct {
@@ -53,30 +61,36 @@ func valueType(counter bool) prometheus.ValueType {
 	return prometheus.GaugeValue
 }
 
+// familyName is the name of a series' samples: a counter's add "_total".
+func familyName(name string, counter bool) string {
+	if counter {
+		return name + "_total"
+	}
+	return name
+}
+
 // NewCollector returns a Collector reading src.
-func NewCollector(src Source, opts CollectorOpts) *Collector {
+func NewCollector(src status.Source, opts CollectorOpts) *Collector {
 	pool := []string{"pool"}
 	proc := []string{"pool", "pid"}
 	c := &Collector{
 		src:        src,
 		opts:       opts,
 		up:         prometheus.NewDesc("phpfpm_up", "Whether the pool's scoreboard could be read.", pool, nil),
-		memoryPeak: prometheus.NewDesc(memoryPeakMetric.name, memoryPeakMetric.help, pool, nil),
-		state:      prometheus.NewDesc(stateMetric, stateHelp, []string{"pool", "pid", "state"}, nil),
+		memoryPeak: prometheus.NewDesc(series.MemoryPeak.Name, series.MemoryPeak.Help, pool, nil),
+		state:      prometheus.NewDesc(series.State, series.StateHelp, []string{"pool", "pid", "state"}, nil),
 		allocated:  prometheus.NewDesc("fpmshm_shm_allocated_bytes", "The bytes of shared memory this process has allocated.", nil, nil),
 	}
-	for _, m := range poolMetrics {
-		c.pool = append(c.pool, poolDesc{prometheus.NewDesc(m.name, m.help, pool, nil), valueType(m.counter), m.value})
+	for _, m := range series.Pools {
+		c.pool = append(c.pool, poolDesc{prometheus.NewDesc(m.Name, m.Help, pool, nil), valueType(m.Counter), m.Value})
 	}
-	for _, m := range procMetrics {
-		name := m.name
-		if m.counter {
-			name += "_total"
+	for _, m := range series.Procs {
+		c.procs = append(c.procs, prometheus.NewDesc(familyName(m.Name, m.Counter), m.Help, proc, nil))
+	}
+	if _, ok := src.(status.CacheSource); ok {
+		for _, m := range series.Caches {
+			c.caches = append(c.caches, prometheus.NewDesc(familyName(m.Name, m.Counter), m.Help, []string{"pool", "cache"}, nil))
 		}
-		c.procs = append(c.procs, prometheus.NewDesc(name, m.help, proc, nil))
-	}
-	if _, ok := src.(CacheSource); ok {
-		c.caches = cacheDescs()
 	}
 	return c
 }
@@ -123,18 +137,18 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	for _, p := range c.pool {
 		ch <- prometheus.MustNewConstMetric(p.desc, p.typ, float64(p.value(snap)), name)
 	}
-	ch <- prometheus.MustNewConstMetric(c.memoryPeak, prometheus.GaugeValue, float64(memoryPeakMetric.value(snap)), name)
+	ch <- prometheus.MustNewConstMetric(c.memoryPeak, prometheus.GaugeValue, float64(series.MemoryPeak.Value(snap)), name)
 	if c.caches != nil {
-		collectCaches(ch, c.caches, name, cacheStats(c.src))
+		c.collectCaches(ch, name)
 	}
 	if c.opts.PoolOnly {
 		return
 	}
 	for _, p := range snap.Procs {
-		pid := pidLabel(p)
+		pid := series.PIDLabel(p)
 		ch <- prometheus.MustNewConstMetric(c.state, prometheus.GaugeValue, 1, name, pid, p.Stage.String())
-		for i, m := range procMetrics {
-			ch <- prometheus.MustNewConstMetric(c.procs[i], valueType(m.counter), m.value(p), name, pid)
+		for i, m := range series.Procs {
+			ch <- prometheus.MustNewConstMetric(c.procs[i], valueType(m.Counter), m.Value(p), name, pid)
 		}
 	}
 }
@@ -144,8 +158,22 @@ func (c *Collector) snapshot() (scoreboard.Snapshot, error) {
 		return scoreboard.Snapshot{}, errNoSource
 	}
 	snap, err := c.src.Snapshot(!c.opts.PoolOnly)
-	if err == nil && (snap.Pool.Idle < 0 || snap.Pool.Active < 0) {
+	if err == nil && !series.ValidCounts(snap.Pool) {
 		err = errInvalidCounts
 	}
 	return snap, err
 }
+
+// collectCaches sends the series of the Source's caches.
+func (c *Collector) collectCaches(ch chan<- prometheus.Metric, pool string) {
+	for _, cache := range c.src.(status.CacheSource).CacheStats() {
+		for i, m := range series.Caches {
+			ch <- prometheus.MustNewConstMetric(c.caches[i], valueType(m.Counter), float64(m.Value(cache.Stats)), pool, cache.Name)
+		}
+	}
+}
+
+var (
+	errNoSource      = errors.New("promcollector: no source")
+	errInvalidCounts = errors.New("promcollector: invalid status values")
+)

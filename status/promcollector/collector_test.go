@@ -1,4 +1,4 @@
-package status
+package promcollector_test
 
 import (
 	"strings"
@@ -8,6 +8,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/fpmshm/fpmshm/scoreboard"
+	"github.com/fpmshm/fpmshm/status"
+	"github.com/fpmshm/fpmshm/status/promcollector"
 )
 
 const collectorPool = `# HELP fpmshm_shm_allocated_bytes The bytes of shared memory this process has allocated.
@@ -85,7 +87,7 @@ func allocated() int64 { return 3632 }
 
 // TestCollector checks every series of the Collector for busySnapshot.
 func TestCollector(t *testing.T) {
-	c := NewCollector(fixed(busySnapshot()), CollectorOpts{Allocated: allocated})
+	c := promcollector.NewCollector(fixed(busySnapshot()), promcollector.CollectorOpts{Allocated: allocated})
 	if err := testutil.CollectAndCompare(c, strings.NewReader(collectorPool+collectorProcs)); err != nil {
 		t.Error(err)
 	}
@@ -102,7 +104,7 @@ func TestCollector(t *testing.T) {
 // sends no per-process series.
 func TestCollectorPoolOnly(t *testing.T) {
 	var asked []bool
-	src := SourceFunc(func(full bool) (scoreboard.Snapshot, error) {
+	src := status.SourceFunc(func(full bool) (scoreboard.Snapshot, error) {
 		asked = append(asked, full)
 		snap := busySnapshot()
 		if !full {
@@ -110,7 +112,7 @@ func TestCollectorPoolOnly(t *testing.T) {
 		}
 		return snap, nil
 	})
-	c := NewCollector(src, CollectorOpts{PoolOnly: true, Allocated: allocated})
+	c := promcollector.NewCollector(src, promcollector.CollectorOpts{PoolOnly: true, Allocated: allocated})
 	if err := testutil.CollectAndCompare(c, strings.NewReader(collectorPool)); err != nil {
 		t.Error(err)
 	}
@@ -128,13 +130,13 @@ func TestCollectorPoolOnly(t *testing.T) {
 // the pool's last known name, and nothing else from the pool.
 func TestCollectorDown(t *testing.T) {
 	fail := false
-	src := SourceFunc(func(bool) (scoreboard.Snapshot, error) {
+	src := status.SourceFunc(func(bool) (scoreboard.Snapshot, error) {
 		if fail {
 			return scoreboard.Snapshot{}, errShm
 		}
 		return busySnapshot(), nil
 	})
-	c := NewCollector(src, CollectorOpts{})
+	c := promcollector.NewCollector(src, promcollector.CollectorOpts{})
 	if n := testutil.CollectAndCount(c); n != 13+3*5 {
 		t.Errorf("%d series while up, want %d", n, 13+3*5)
 	}
@@ -151,7 +153,7 @@ func TestCollectorDown(t *testing.T) {
 // TestCollectorLint runs promlint: the only problems allowed are the
 // missing "_total" of the counters named as php-fpm names them.
 func TestCollectorLint(t *testing.T) {
-	problems, err := testutil.CollectAndLint(NewCollector(fixed(busySnapshot()), CollectorOpts{Allocated: allocated}))
+	problems, err := testutil.CollectAndLint(promcollector.NewCollector(fixed(busySnapshot()), promcollector.CollectorOpts{Allocated: allocated}))
 	if err != nil {
 		t.Fatal(err)
 	}
