@@ -1,12 +1,13 @@
 // Package status renders a pool's scoreboard as php-fpm's status page and
 // answers its ping, so that the exporters, monitoring checks and dashboards
 // that read php-fpm read fpmshm the same way; it adds per-process
-// OpenMetrics series, a Prometheus Collector, and a live HTML page.
+// OpenMetrics series and a live HTML page. The same values as a
+// prometheus.Collector are in status/promcollector, the only package that
+// links client_golang.
 //
 // Handler serves the page from a Source and picks the format from the query
 // string as php-fpm does (ParseQuery); PingHandler answers ping; Render
-// writes the same bytes without HTTP; Collector exports the same values to
-// a prometheus.Registry. Version selects php-fpm 8.2's fields or 8.4's,
+// writes the same bytes without HTTP. Version selects php-fpm 8.2's fields or 8.4's,
 // which add the pool's memory peak. The package knows nothing of processes
 // or shared memory: a Source gives it a scoreboard.Snapshot.
 //
