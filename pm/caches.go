@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"os/exec"
 	"slices"
 	"strconv"
@@ -41,7 +40,7 @@ func (c CacheConfig) String() string {
 func ParseCache(s string) (CacheConfig, error) {
 	size, policy, _ := strings.Cut(strings.TrimSpace(s), ",")
 	var c CacheConfig
-	n, ok := parseBytes(strings.TrimSpace(size))
+	n, ok := parseBytes(size, maxCacheBytes)
 	if !ok {
 		return c, fmt.Errorf("%q is not a cache size (bytes, with an optional k, M or G)", size)
 	}
@@ -54,26 +53,6 @@ func ParseCache(s string) (CacheConfig, error) {
 		return c, fmt.Errorf("%q is not a cache policy (evict or refuse)", policy)
 	}
 	return c, nil
-}
-
-// parseBytes parses "65536", "64k", "64M" or "1G".
-func parseBytes(s string) (int, bool) {
-	mult := 1
-	if s != "" {
-		switch s[len(s)-1] {
-		case 'k', 'K':
-			mult, s = 1<<10, s[:len(s)-1]
-		case 'm', 'M':
-			mult, s = 1<<20, s[:len(s)-1]
-		case 'g', 'G':
-			mult, s = 1<<30, s[:len(s)-1]
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 || n > maxCacheBytes/int64(mult) || n*int64(mult) > math.MaxInt {
-		return 0, false
-	}
-	return int(n * int64(mult)), true
 }
 
 // maxCacheBytes bounds the size ParseCache reads: 1 TiB.
@@ -278,9 +257,9 @@ func (s cacheStatsSource) CacheStats() []status.CacheStats {
 	return out
 }
 
-// applyCache applies the directive cache.NAME = value: declares the cache,
-// or with a size of 0 removes it.
-func applyCache(c *Config, name, value string) error {
+// SetCache applies the directive cache.NAME = value (ParseCache's form):
+// it declares the cache name, or with a size of 0 removes it.
+func (c *Config) SetCache(name, value string) error {
 	cc, err := ParseCache(value)
 	if err != nil {
 		return err

@@ -234,7 +234,7 @@ func applyPool(c *Config, key, value string) error {
 		c.StatusVersion, err = status.ParseVersion(value)
 	default:
 		if name, ok := strings.CutPrefix(key, "cache."); ok {
-			return applyCache(c, name, value)
+			return c.SetCache(name, value)
 		}
 		if name, ok := envName(key); ok {
 			if c.Env == nil {
@@ -280,6 +280,15 @@ func phpOnly(key string) bool {
 // ParseSize parses a size in bytes as PHP's ini does: a whole number,
 // optionally followed by K, M or G (in either case) for KiB, MiB or GiB.
 func ParseSize(s string) (int, error) {
+	n, ok := parseBytes(s, math.MaxInt32)
+	if !ok {
+		return 0, fmt.Errorf("%q is not a size in bytes below 2G (such as 1048576, 512K or 1M)", s)
+	}
+	return n, nil
+}
+
+// parseBytes parses a size as ParseSize does, up to most bytes.
+func parseBytes(s string, most int64) (int, bool) {
 	t := strings.TrimSpace(s)
 	shift := 0
 	if t != "" {
@@ -295,11 +304,11 @@ func ParseSize(s string) (int, error) {
 	if shift > 0 {
 		t = t[:len(t)-1]
 	}
-	n, err := strconv.ParseUint(t, 10, 31)
-	if err != nil || n<<shift > math.MaxInt32 {
-		return 0, fmt.Errorf("%q is not a size in bytes below 2G (such as 1048576, 512K or 1M)", s)
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n < 0 || n > most>>shift || n<<shift > math.MaxInt {
+		return 0, false
 	}
-	return int(n << shift), nil
+	return int(n << shift), true
 }
 
 // ParseMode parses listen.mode: octal permission bits, such as 0660.

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -46,7 +45,7 @@ func demoHandler() http.Handler {
 			spin(min(d, time.Minute))
 			fmt.Fprintf(&b, "spun the CPU for %s\n", d)
 		}
-		if size, ok := parseSize(q.Get("alloc")); ok {
+		if size, err := pm.ParseSize(q.Get("alloc")); err == nil && size > 0 && size <= maxDemoAlloc {
 			mem := make([]byte, size)
 			for i := 0; i < len(mem); i += 4096 {
 				mem[i] = 1
@@ -86,25 +85,4 @@ func spin(d time.Duration) {
 		}
 	}
 	_ = x
-}
-
-// parseSize parses "4096", "64k", "64M" or "1G".
-func parseSize(s string) (int, bool) {
-	if s == "" {
-		return 0, false
-	}
-	mult := 1
-	switch s[len(s)-1] {
-	case 'k', 'K':
-		mult, s = 1<<10, s[:len(s)-1]
-	case 'm', 'M':
-		mult, s = 1<<20, s[:len(s)-1]
-	case 'g', 'G':
-		mult, s = 1<<30, s[:len(s)-1]
-	}
-	n, err := strconv.Atoi(s)
-	if err != nil || n <= 0 || n > maxDemoAlloc/mult {
-		return 0, false
-	}
-	return n * mult, true
 }

@@ -172,19 +172,7 @@ func bindFlags(fs *flag.FlagSet, c *pm.Config) {
 		if !ok {
 			return fmt.Errorf("%q is not NAME=SIZE", s)
 		}
-		cc, err := pm.ParseCache(value)
-		if err != nil {
-			return err
-		}
-		if cc.Size == 0 {
-			delete(c.Caches, name)
-			return nil
-		}
-		if c.Caches == nil {
-			c.Caches = map[string]pm.CacheConfig{}
-		}
-		c.Caches[name] = cc
-		return nil
+		return c.SetCache(name, value)
 	})
 }
 
