@@ -95,7 +95,7 @@ func runWorker(ctx context.Context, cfg Config, handler http.Handler) error {
 		select {
 		case <-earlyQuit:
 		case <-earlyTerm:
-			log.Warn("terminated: cancelling the request in flight")
+			log.Debug("SIGTERM: stopping now; a request in flight has its context cancelled")
 			terminate()
 		case <-ctx.Done():
 		}
