@@ -46,6 +46,7 @@ func TestWorkerCredential(t *testing.T) {
 func TestSocketPermissions(t *testing.T) {
 	path := t.TempDir() + "/fcgi.sock"
 	c := &Config{Pool: "www", PM: Static, MaxChildren: 1, Listen: path, ListenMode: 0o640, ListenGroup: "0"}
+	c.SetDefaults()
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -93,22 +93,8 @@ func validCacheName(name string) bool {
 	return name != "" && shmcache.SegmentName(name) == "cache."+name
 }
 
-// keepCaches keeps the running caches across a reload: a cache lives as
-// long as the master, with its entries, so a new set of caches or a new
-// size or policy takes a restart. It describes in kept what next wanted
-// changed.
-func keepCaches(kept *[]string, running, next *Config) {
-	if !maps.Equal(running.Caches, next.Caches) {
-		*kept = append(*kept, fmt.Sprintf("caches %s (not %s)", describeCaches(running.Caches), describeCaches(next.Caches)))
-		next.Caches = maps.Clone(running.Caches)
-	}
-}
-
-// describeCaches lists caches as "name=size[,policy] ...", or "none".
+// describeCaches lists caches as "name=size[,policy] ...".
 func describeCaches(caches map[string]CacheConfig) string {
-	if len(caches) == 0 {
-		return "none"
-	}
 	var parts []string
 	for _, name := range slices.Sorted(maps.Keys(caches)) {
 		parts = append(parts, name+"="+caches[name].String())

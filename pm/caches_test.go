@@ -117,26 +117,6 @@ func TestValidateCaches(t *testing.T) {
 	}
 }
 
-// TestINICaches: cache.NAME declares a cache in a pool file; a size of 0
-// removes one declared before (by the program's defaults); a bad value is
-// a DirectiveError naming the line.
-func TestINICaches(t *testing.T) {
-	c := Config{Caches: map[string]CacheConfig{"demo": {Size: 1 << 20}}}
-	err := LoadINI([]byte("[www]\ncache.pages = 64M\ncache.sessions = 1M,refuse\ncache.demo = 0\n"), "www.conf", &c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := map[string]CacheConfig{"pages": {Size: 64 << 20}, "sessions": {Size: 1 << 20, Policy: shmcache.Refuse}}
-	if len(c.Caches) != 2 || c.Caches["pages"] != want["pages"] || c.Caches["sessions"] != want["sessions"] {
-		t.Errorf("caches %v, want %v", c.Caches, want)
-	}
-	err = LoadINI([]byte("[www]\npm = static\ncache.pages = lots\n"), "www.conf", &c)
-	var de *DirectiveError
-	if !errors.As(err, &de) || de.Line != 3 || de.Key != "cache.pages" || !strings.Contains(err.Error(), "not a cache size") {
-		t.Errorf("bad cache size: %v", err)
-	}
-}
-
 // TestReloadKeepsCaches: a reload cannot add, drop or resize a cache: the
 // running caches are kept, and the log says what the new configuration
 // wanted.

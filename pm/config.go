@@ -24,7 +24,7 @@ const (
 
 // Config is one pool: PHP-FPM's pool directives that fpmshm implements,
 // plus the settings of the Go side. The zero value of each field means
-// PHP-FPM's default where it has one; see Validate.
+// PHP-FPM's default where it has one; see SetDefaults.
 type Config struct {
 	Pool string // the pool's name ([www]); "www" when empty
 	PM   PM     // pm: Static, Dynamic or Ondemand; Dynamic when zero
@@ -182,29 +182,23 @@ type Config struct {
 	OnStart func(*Pool) `json:"-"`
 }
 
-// The defaults Validate applies.
-const (
-	DefaultPool                  = "www"
-	DefaultListenBacklog         = 511
-	DefaultListenMode            = 0o660
-	DefaultMaxSpawnRate          = 32
-	DefaultProcessIdleTimeout    = 10 * time.Second
-	DefaultRequestMaxHeaderBytes = 1 << 20
-
-	DefaultRequestFirstByteTimeout = 5 * time.Second
-)
-
 // maxChildrenLimit bounds pm.max_children: each is a process and a slot.
 const maxChildrenLimit = 65536
 
 // ErrConfig is matched (errors.Is) by every error of Validate.
 var ErrConfig = errors.New("invalid pool configuration")
 
-// Validate fills in the defaults of the zero fields and checks the pool the
-// way PHP-FPM does at start-up; the error names the first directive that is
-// wrong and matches ErrConfig.
+// Validate checks the pool the way PHP-FPM does at start-up, with the
+// values SetDefaults gives its zero fields; it changes nothing. The error
+// names the first directive that is wrong and matches ErrConfig.
 func (c *Config) Validate() error {
-	c.fillDefaults()
+	d := *c
+	d.SetDefaults()
+	return d.validate()
+}
+
+// validate is Validate on a pool whose defaults are set.
+func (c *Config) validate() error {
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("pool %s: %w: %s", c.Pool, ErrConfig, fmt.Sprintf(format, args...))
 	}
@@ -269,34 +263,18 @@ func (c *Config) Validate() error {
 	return fail("pm (%d) must be static, dynamic or ondemand", c.PM)
 }
 
-// fillDefaults sets PHP-FPM's defaults in the zero fields.
-func (c *Config) fillDefaults() {
-	if c.Pool == "" {
-		c.Pool = DefaultPool
-	}
-	if c.PM == 0 {
-		c.PM = Dynamic
-	}
-	if c.ListenBacklog == 0 {
-		c.ListenBacklog = DefaultListenBacklog
-	}
-	if c.ListenMode == 0 {
-		c.ListenMode = DefaultListenMode
-	}
-	if c.MaxSpawnRate == 0 {
-		c.MaxSpawnRate = DefaultMaxSpawnRate
-	}
-	if c.ProcessIdleTimeout == 0 {
-		c.ProcessIdleTimeout = DefaultProcessIdleTimeout
-	}
-	if c.RequestFirstByteTimeout == 0 {
-		c.RequestFirstByteTimeout = DefaultRequestFirstByteTimeout
-	}
-	if c.RequestMaxHeaderBytes == 0 {
-		c.RequestMaxHeaderBytes = DefaultRequestMaxHeaderBytes
-	}
-	if c.PingPath != "" && c.PingResponse == "" {
-		c.PingResponse = "pong"
+// SetDefaults sets, in each zero field that has one, the value it stands
+// for (the directive's Default), and for a dynamic pool without
+// pm.start_servers, PHP-FPM's min + (max - min) / 2. Run does it before
+// it validates the pool.
+func (c *Config) SetDefaults() {
+	for i := range directives {
+		d := &directives[i]
+		if d.Default != "" && d.value.isZero(c) {
+			if err := d.value.set(c, "", d.Default); err != nil {
+				panic(fmt.Sprintf("pm: the default of %s, %q: %v", d.Name, d.Default, err)) // the table is wrong: a test guards it
+			}
+		}
 	}
 	if c.PM == Dynamic && c.StartServers == 0 {
 		c.StartServers = c.MinSpareServers + (c.MaxSpareServers-c.MinSpareServers)/2

@@ -2,6 +2,7 @@ package pm
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -9,9 +10,14 @@ import (
 
 func TestValidateDefaults(t *testing.T) {
 	c := Config{MaxChildren: 5, MinSpareServers: 1, MaxSpareServers: 3, Listen: "9000"}
+	before := c
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	if !reflect.DeepEqual(c, before) {
+		t.Errorf("Validate changed the pool: %+v, was %+v", c, before)
+	}
+	c.SetDefaults()
 	if c.Pool != "www" || c.PM != Dynamic || c.ListenBacklog != 511 || c.ProcessIdleTimeout != 10*time.Second {
 		t.Errorf("defaults: %+v", c)
 	}

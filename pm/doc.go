@@ -4,9 +4,12 @@
 // scoreboard and re-executes the program as its workers, which serve the
 // handler over FastCGI (and, if configured, HTTP) one request at a time.
 //
-// Main types: Config (a pool, validated and defaulted by Config.Validate),
-// CacheConfig (a shared cache a pool declares), DirectiveError (a bad line
-// of a php-fpm.conf file read by LoadFile or LoadINI).
+// Main types: Config (a pool, defaulted by Config.SetDefaults and checked
+// by Config.Validate), Directive (one of php-fpm.conf's directives: the
+// table in directives.go names each once, with its default, its parser
+// and whether a reload can change it; package pm/fpmconf reads the files,
+// BindFlags makes them flags), CacheConfig (a shared cache a pool
+// declares).
 //
 // Files, by idea:
 //   - run.go: Run, in the master and in a worker; config.go: Config.
@@ -20,5 +23,6 @@
 //     FastCGI and HTTP transports.
 //   - statuslisten.go, statusconn.go: pm.status_listen, served by the master.
 //   - accesslog.go, accessformat.go, slowlog.go, logs.go: the logs.
-//   - ini.go: php-fpm.conf files; caches.go: the pool's shared caches.
+//   - directives.go: the directives; directive_values.go: their values;
+//     directive_flags.go: as flags. caches.go: the pool's shared caches.
 package pm

@@ -42,7 +42,7 @@ func fcgiPair(t *testing.T, h http.HandlerFunc, rec recorder) (net.Conn, <-chan 
 
 // newTestFCGIServer is a fcgiServer of handler h and recorder rec.
 func newTestFCGIServer(h http.HandlerFunc, rec recorder) *fcgiServer {
-	return newFCGIServer(func(w http.ResponseWriter, r *http.Request, _ string) { h(w, r) }, newStages(rec), slog.New(slog.DiscardHandler), DefaultRequestMaxHeaderBytes)
+	return newFCGIServer(func(w http.ResponseWriter, r *http.Request, _ string) { h(w, r) }, newStages(rec), slog.New(slog.DiscardHandler), defaults.RequestMaxHeaderBytes)
 }
 
 // serveOne serves one connection with s in a goroutine and returns the

@@ -104,6 +104,7 @@ func newTestMaster(t *testing.T, cfg Config) (*master, *fakeBoard, *fakeSpawner)
 	if cfg.Listen == "" {
 		cfg.Listen = "9000"
 	}
+	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -380,8 +381,8 @@ func TestReloadTakesUpConfiguration(t *testing.T) {
 		t.Fatalf("%d workers after the reload, want pm.max_children = 2 kept", len(m.kids))
 	}
 	for pid := range m.kids {
-		if got, want := sp.cfgs[pid], (workerConfig{Pool: "www", MaxRequests: 100, PingPath: "/ping", PingResponse: "new",
-			FirstByteTimeout: DefaultRequestFirstByteTimeout, RequestMaxHeaderBytes: DefaultRequestMaxHeaderBytes}); got != want {
+		if got, want := sp.cfgs[pid], (workerConfig{Pool: "www", MaxRequests: 100, PingPath: "/ping", PingResponse: "new", StatusVersion: defaults.StatusVersion,
+			FirstByteTimeout: defaults.RequestFirstByteTimeout, RequestMaxHeaderBytes: defaults.RequestMaxHeaderBytes}); got != want {
 			t.Errorf("worker %d started with %+v, want %+v", pid, got, want)
 		}
 	}

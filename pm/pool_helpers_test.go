@@ -195,7 +195,7 @@ func startPoolFrom(t *testing.T, cfg Config, exe string) *testPool {
 	// The master binds its sockets before it makes the scoreboard.
 	// It may be found before it is laid out: then it is opened again.
 	p.waitFor("the scoreboard", 10*time.Second, func() bool {
-		seg, err := shm.Attach(p.cmd.Process.Pid, scoreboard.SegmentName(DefaultPool), false)
+		seg, err := shm.Attach(p.cmd.Process.Pid, scoreboard.SegmentName(defaults.Pool), false)
 		if err != nil {
 			if !errors.Is(err, shm.ErrNotFound) {
 				t.Fatalf("attach the scoreboard: %v", err)

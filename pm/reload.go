@@ -61,7 +61,7 @@ func (m *master) renew(next func() (Config, error)) {
 // nothing when next, so adjusted, is not valid or its access log cannot
 // be opened.
 func (m *master) takeUp(next Config) error {
-	next.fillDefaults()
+	next.SetDefaults()
 	kept := restartOnly(m.cfg, &next)
 	next.Logger, next.Reload = m.cfg.Logger, m.cfg.Reload
 	if err := next.Validate(); err != nil {
@@ -85,33 +85,31 @@ func (m *master) takeUp(next Config) error {
 }
 
 // restartOnly copies into next, from running, the settings a running
-// master cannot change: the pool's name, pm, pm.max_children (the
-// scoreboard's size), the listening sockets (pm.status_listen's too) and
-// their permissions, the pid file, the scoreboard switch and the caches. It returns a
+// master cannot change (the directives marked Restart), and returns a
 // description of each that next wanted changed.
 func restartOnly(running, next *Config) []string {
 	var kept []string
-	keep(&kept, "pool name", running.Pool, &next.Pool)
-	keep(&kept, "pm", running.PM, &next.PM)
-	keep(&kept, "pm.max_children", running.MaxChildren, &next.MaxChildren)
-	keep(&kept, "listen", running.Listen, &next.Listen)
-	keep(&kept, "HTTP listen", running.HTTPListen, &next.HTTPListen)
-	keep(&kept, "listen.backlog", running.ListenBacklog, &next.ListenBacklog)
-	keep(&kept, "listen.owner", running.ListenOwner, &next.ListenOwner)
-	keep(&kept, "listen.group", running.ListenGroup, &next.ListenGroup)
-	keep(&kept, "listen.mode", running.ListenMode, &next.ListenMode)
-	keep(&kept, "pm.status_listen", running.StatusListen, &next.StatusListen)
-	keep(&kept, "pid", running.PIDFile, &next.PIDFile)
-	keep(&kept, "no-scoreboard", running.NoScoreboard, &next.NoScoreboard)
-	keepCaches(&kept, running, next)
+	for i := range directives {
+		d := &directives[i]
+		if !d.Restart {
+			continue
+		}
+		from, to := d.value.format(running), d.value.format(next)
+		if d.value.keep(running, next) {
+			name := d.Name
+			if d.pattern() { // the set of them: "caches"
+				name = flagName(d) + "s"
+			}
+			kept = append(kept, fmt.Sprintf("%s %s (not %s)", name, orNone(from), orNone(to)))
+		}
+	}
 	return kept
 }
 
-// keep sets *next to running and, if that changed it, describes the
-// change in kept.
-func keep[T comparable](kept *[]string, directive string, running T, next *T) {
-	if *next != running {
-		*kept = append(*kept, fmt.Sprintf("%s %v (not %v)", directive, running, *next))
-		*next = running
+// orNone is s, or "none" when it is empty.
+func orNone(s string) string {
+	if s == "" {
+		return "none"
 	}
+	return s
 }

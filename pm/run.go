@@ -66,6 +66,7 @@ func runMaster(ctx context.Context, cfg Config) (err error) {
 	sigs := make(chan os.Signal, 8)
 	signal.Notify(sigs, masterSignals...)
 	defer signal.Stop(sigs)
+	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
 		return err
 	}

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"reflect"
+	"strings"
 	"testing"
 
+	"github.com/fpmshm/fpmshm/pm"
 	"github.com/fpmshm/fpmshm/status"
 )
 
@@ -20,5 +23,34 @@ func TestServeStatusVersion(t *testing.T) {
 	}
 	if _, _, code := serveConfig([]string{"-status.version", "7.4"}); code != 2 {
 		t.Errorf("-status.version 7.4: code %d, want 2", code)
+	}
+}
+
+// TestServeFlagsAreTheDirectives: serve has a flag for every directive
+// fpmshm implements, which sets the pool as the directive does in a file.
+func TestServeFlagsAreTheDirectives(t *testing.T) {
+	for _, d := range pm.Directives() {
+		if d.Ignored() {
+			continue
+		}
+		name, key := d.Name, d.Name
+		if prefix, _, pattern := strings.Cut(d.Name, "NAME"); pattern {
+			name, key = strings.TrimRight(prefix, ".["), strings.Replace(d.Name, "NAME", "t", 1)
+		}
+		for _, value := range []string{"/x", "3", "7s", "yes", "static", "8.2", "1M"} {
+			want := serveDefaults()
+			if d.Set(&want, key, value) != nil {
+				continue
+			}
+			arg := value
+			if key != d.Name {
+				arg = "t=" + value
+			}
+			got, _, code := serveConfig([]string{"-" + name + "=" + arg})
+			if code != -1 || !reflect.DeepEqual(got, want) {
+				t.Errorf("-%s=%s: code %d, pool %+v; want %+v", name, arg, code, got, want)
+			}
+			break
+		}
 	}
 }

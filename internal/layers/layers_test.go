@@ -34,8 +34,10 @@ var layers = [][]string{
 	{"scoreboard", "shmcache"},
 	// The status page, ping, php-fpm's formats and the metrics collector.
 	{"status"},
-	// The process manager, its php-fpm.conf files and its logs.
+	// The process manager, its directives and its logs.
 	{"pm"},
+	// php-fpm.conf files, read into pm's Config by pm's directives.
+	{"pm/fpmconf"},
 	// Programs and what ships beside them.
 	{"cmd", "bench", "contrib"},
 }
@@ -55,8 +57,9 @@ var confined = []struct {
 	// The prometheus.Collector: a program that runs pm and never exports
 	// metrics does not link client_golang.
 	{"github.com/prometheus/client_golang", []string{"status/promcollector"}},
-	// php-fpm.conf parsing is pm's (pm/fpmconf once it is split out).
-	{"gopkg.in/ini.v1", []string{"pm", "pm/fpmconf"}},
+	// php-fpm.conf files: a program that builds its Config itself does not
+	// link the INI parser.
+	{"gopkg.in/ini.v1", []string{"pm/fpmconf"}},
 }
 
 // pkg is what go list -json says of a package, as far as this test reads it.

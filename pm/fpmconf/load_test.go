@@ -1,4 +1,4 @@
-package pm
+package fpmconf
 
 import (
 	"errors"
@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fpmshm/fpmshm/pm"
+	"github.com/fpmshm/fpmshm/shmcache"
 	"github.com/fpmshm/fpmshm/status"
 )
 
@@ -49,12 +51,12 @@ access.format = "%R - %u %t \"%m %r%Q%q\" %s %f %{mili}d %{kilo}M %C%%"
 php_admin_value[memory_limit] = 64M
 security.limit_extensions = .php
 `
-	c := Config{HTTPListen: "127.0.0.1:8080"}
+	c := pm.Config{HTTPListen: "127.0.0.1:8080"}
 	if err := LoadINI([]byte(conf), "app.conf", &c); err != nil {
 		t.Fatal(err)
 	}
-	want := Config{
-		Pool: "app", PM: Ondemand, MaxChildren: 12, ProcessIdleTimeout: 2 * time.Minute, MaxRequests: 500,
+	want := pm.Config{
+		Pool: "app", PM: pm.Ondemand, MaxChildren: 12, ProcessIdleTimeout: 2 * time.Minute, MaxRequests: 500,
 		RequestTerminateTimeout: 30 * time.Second, RequestSlowlogTimeout: 5 * time.Second,
 		RequestMaxHeaderBytes: 256 << 10,
 		Listen:                "/run/fpmshm-app.sock", HTTPListen: "127.0.0.1:8080", ListenBacklog: 65535,
@@ -78,7 +80,7 @@ security.limit_extensions = .php
 
 func TestLoadINIReportsEveryProblem(t *testing.T) {
 	conf := "[www]\npm = dynamic\nlisten.allowed_clients = 127.0.0.1\npm.max_children = many\n\n[global]\nemergency_restart_threshold = 10\n"
-	c := Config{MaxChildren: 3}
+	c := pm.Config{MaxChildren: 3}
 	err := LoadINI([]byte(conf), "www.conf", &c)
 	if !errors.Is(err, ErrUnknownDirective) {
 		t.Fatalf("LoadINI = %v, want ErrUnknownDirective", err)
@@ -102,23 +104,23 @@ func TestLoadINIReportsEveryProblem(t *testing.T) {
 }
 
 func TestLoadINIOnePool(t *testing.T) {
-	err := LoadINI([]byte("[a]\npm = static\n[b]\npm = static\n"), "two.conf", &Config{})
+	err := LoadINI([]byte("[a]\npm = static\n[b]\npm = static\n"), "two.conf", &pm.Config{})
 	if err == nil || !strings.Contains(err.Error(), "[b]: a second pool") {
 		t.Errorf("two pools: %v", err)
 	}
-	err = LoadINI([]byte("pm = static\n"), "nosection.conf", &Config{})
+	err = LoadINI([]byte("pm = static\n"), "nosection.conf", &pm.Config{})
 	if err == nil || !strings.Contains(err.Error(), "outside of any section") {
 		t.Errorf("a directive outside sections: %v", err)
 	}
 }
 
 func TestLoadFile(t *testing.T) {
-	var c Config
+	var c pm.Config
 	if err := LoadFile(filepath.Join("testdata", "www.conf"), &c); err != nil {
 		t.Fatal(err)
 	}
-	want := Config{
-		Pool: "www", PM: Dynamic, MaxChildren: 5, StartServers: 2, MinSpareServers: 1, MaxSpareServers: 3,
+	want := pm.Config{
+		Pool: "www", PM: pm.Dynamic, MaxChildren: 5, StartServers: 2, MinSpareServers: 1, MaxSpareServers: 3,
 		ProcessIdleTimeout: 10 * time.Second, MaxRequests: 500, RequestTerminateTimeout: time.Minute,
 		RequestSlowlogTimeout: 5 * time.Second, Listen: "127.0.0.1:9000", ListenBacklog: 511,
 		StatusPath: "/status", PingPath: "/ping", PingResponse: "pong", PIDFile: "/tmp/fpmshm-www.pid",
@@ -144,18 +146,18 @@ func TestLoadINIBadValues(t *testing.T) {
 		"pm.max_spawn_rate = -1": `"-1" is not a non-negative whole number`,
 		"env[] = x":              "env[]: unknown directive",
 	} {
-		err := LoadINI([]byte("[www]\n"+conf+"\n"), "www.conf", &Config{})
+		err := LoadINI([]byte("[www]\n"+conf+"\n"), "www.conf", &pm.Config{})
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", conf, err, want)
 		}
 	}
 	for in, want := range map[string]os.FileMode{"0660": 0o660, "660": 0o660, "0600": 0o600, "0777": 0o777} {
-		if got, err := ParseMode(in); err != nil || got != want {
-			t.Errorf("ParseMode(%q) = %v, %v; want %v", in, got, err, want)
+		if got, err := pm.ParseMode(in); err != nil || got != want {
+			t.Errorf("pm.ParseMode(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	c := Config{PM: Static, MaxChildren: 1, Listen: "9000", MaxSpawnRate: -2}
-	if err := c.Validate(); !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "pm.max_spawn_rate") {
+	c := pm.Config{PM: pm.Static, MaxChildren: 1, Listen: "9000", MaxSpawnRate: -2}
+	if err := c.Validate(); !errors.Is(err, pm.ErrConfig) || !strings.Contains(err.Error(), "pm.max_spawn_rate") {
 		t.Errorf("Validate with pm.max_spawn_rate -2: %v", err)
 	}
 }
@@ -164,14 +166,14 @@ func TestLoadINIBadValues(t *testing.T) {
 // php8.2-fpm installs, the first including the second: every directive
 // they set means the same to fpmshm.
 func TestLoadStockPHPFPM(t *testing.T) {
-	var c Config
+	var c pm.Config
 	if err := LoadFile(filepath.Join("testdata", "php-fpm", "php-fpm.conf"), &c); err != nil {
 		t.Fatal(err)
 	}
-	want := Config{
+	want := pm.Config{
 		Pool: "www", User: "www-data", Group: "www-data", Listen: "/run/php/php8.2-fpm.sock",
 		ListenOwner: "www-data", ListenGroup: "www-data",
-		PM: Dynamic, MaxChildren: 5, StartServers: 2, MinSpareServers: 1, MaxSpareServers: 3,
+		PM: pm.Dynamic, MaxChildren: 5, StartServers: 2, MinSpareServers: 1, MaxSpareServers: 3,
 		PIDFile: "/run/php/php8.2-fpm.pid", ErrorLog: "/var/log/php8.2-fpm.log",
 	}
 	if !reflect.DeepEqual(c, want) {
@@ -197,49 +199,40 @@ func TestLoadInclude(t *testing.T) {
 	}
 	write("a.pool", "[a]\npm = static\npm.max_children = 2\n")
 	main := write("main.conf", "[global]\ninclude = *.pool\ninclude = none/*.conf\n")
-	var c Config
+	var c pm.Config
 	if err := LoadFile(main, &c); err != nil || c.Pool != "a" || c.MaxChildren != 2 || len(c.Notices) != 1 || !strings.Contains(c.Notices[0], "nothing matches") {
 		t.Fatalf("include: %+v, %v", c, err)
 	}
 	bad := write("b.pool", "[b]\npm = static\nno_such = 1\n")
-	err := LoadFile(main, &Config{})
+	err := LoadFile(main, &pm.Config{})
 	if err == nil || !strings.Contains(err.Error(), "a second pool") || !strings.Contains(err.Error(), bad+":3: [b] no_such: unknown directive") {
 		t.Errorf("a second pool and a bad directive in included files: %v", err)
 	}
 	loop := write("loop.conf", "[global]\ninclude = loop.conf\n")
-	if err := LoadFile(loop, &Config{}); err == nil || !strings.Contains(err.Error(), "includes nest deeper than") {
+	if err := LoadFile(loop, &pm.Config{}); err == nil || !strings.Contains(err.Error(), "includes nest deeper than") {
 		t.Errorf("a file including itself: %v", err)
 	}
-	if err := LoadINI([]byte("[global]\nerror_log = syslog\n"), "x.conf", &Config{}); err == nil || !strings.Contains(err.Error(), "syslog") {
+	if err := LoadINI([]byte("[global]\nerror_log = syslog\n"), "x.conf", &pm.Config{}); err == nil || !strings.Contains(err.Error(), "syslog") {
 		t.Errorf("error_log = syslog: %v", err)
 	}
 }
 
-func TestParseDuration(t *testing.T) {
-	for in, want := range map[string]time.Duration{
-		"0": 0, "30": 30 * time.Second, "30s": 30 * time.Second, "2m": 2 * time.Minute,
-		"1h": time.Hour, "1d": 24 * time.Hour, " 10s ": 10 * time.Second,
-	} {
-		if got, err := ParseDuration(in); err != nil || got != want {
-			t.Errorf("ParseDuration(%q) = %v, %v; want %v", in, got, err, want)
-		}
+// TestINICaches: cache.NAME declares a cache in a pool file; a size of 0
+// removes one declared before (by the program's defaults); a bad value is
+// a DirectiveError naming the line.
+func TestINICaches(t *testing.T) {
+	c := pm.Config{Caches: map[string]pm.CacheConfig{"demo": {Size: 1 << 20}}}
+	err := LoadINI([]byte("[www]\ncache.pages = 64M\ncache.sessions = 1M,refuse\ncache.demo = 0\n"), "www.conf", &c)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, bad := range []string{"", "s", "1.5s", "-1", "10ms", "ten"} {
-		if _, err := ParseDuration(bad); err == nil {
-			t.Errorf("ParseDuration(%q) accepted", bad)
-		}
+	want := map[string]pm.CacheConfig{"pages": {Size: 64 << 20}, "sessions": {Size: 1 << 20, Policy: shmcache.Refuse}}
+	if len(c.Caches) != 2 || c.Caches["pages"] != want["pages"] || c.Caches["sessions"] != want["sessions"] {
+		t.Errorf("caches %v, want %v", c.Caches, want)
 	}
-}
-
-func TestParseSize(t *testing.T) {
-	for in, want := range map[string]int{"1048576": 1 << 20, "512K": 512 << 10, "1m": 1 << 20, " 1G ": 1 << 30, "0": 0} {
-		if got, err := ParseSize(in); got != want || err != nil {
-			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"", "M", "-1", "1.5M", "2G", "1T", "12 K"} {
-		if got, err := ParseSize(in); err == nil {
-			t.Errorf("ParseSize(%q) = %d, want an error", in, got)
-		}
+	err = LoadINI([]byte("[www]\npm = static\ncache.pages = lots\n"), "www.conf", &c)
+	var de *DirectiveError
+	if !errors.As(err, &de) || de.Line != 3 || de.Key != "cache.pages" || !strings.Contains(err.Error(), "not a cache size") {
+		t.Errorf("bad cache size: %v", err)
 	}
 }

@@ -1,0 +1,280 @@
+package pm
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/fpmshm/fpmshm/status"
+)
+
+// value is how a directive reads its text into its Config field and
+// writes the field back as text.
+type value interface {
+	// set parses s into c's field; name is the NAME a pattern matched.
+	set(c *Config, name, s string) error
+	// format returns c's value as the directive would set it; "" for an
+	// empty string, map or Env.
+	format(c *Config) string
+	isZero(c *Config) bool
+	// keep sets next's field to running's and reports whether that
+	// changed it.
+	keep(running, next *Config) bool
+}
+
+// field is a directive setting one Config field of type T.
+type field[T comparable] struct {
+	at   func(*Config) *T
+	read func(string) (T, error)
+	show func(T) string
+}
+
+func (f field[T]) set(c *Config, _, s string) error {
+	v, err := f.read(s)
+	if err != nil {
+		return err
+	}
+	*f.at(c) = v
+	return nil
+}
+
+func (f field[T]) format(c *Config) string { return f.show(*f.at(c)) }
+
+func (f field[T]) isZero(c *Config) bool {
+	var zero T
+	return *f.at(c) == zero
+}
+
+func (f field[T]) keep(running, next *Config) bool {
+	r, n := f.at(running), f.at(next)
+	if *r == *n {
+		return false
+	}
+	*n = *r
+	return true
+}
+
+// text is a field taking the directive's text as it is.
+func text(at func(*Config) *string) field[string] {
+	return field[string]{at, func(s string) (string, error) { return s, nil }, identity}
+}
+
+// count is a field of a non-negative whole number.
+func count(at func(*Config) *int) field[int] { return field[int]{at, parseCount, formatInt} }
+
+// duration is a field of a timeout, in PHP-FPM's form.
+func duration(at func(*Config) *time.Duration) field[time.Duration] {
+	return field[time.Duration]{at, ParseDuration, formatDuration}
+}
+
+// boolean is a yes/no field.
+func boolean(at func(*Config) *bool) field[bool] { return field[bool]{at, parseBool, formatBool} }
+
+// statusVersion is status.version's field.
+func statusVersion() field[status.Version] {
+	return field[status.Version]{func(c *Config) *status.Version { return &c.StatusVersion }, status.ParseVersion, status.Version.String}
+}
+
+func identity(s string) string { return s }
+func formatInt(n int) string   { return strconv.Itoa(n) }
+
+// formatMode writes listen.mode as ParseMode reads it: 0660.
+func formatMode(m os.FileMode) string { return fmt.Sprintf("%04o", uint32(m)) }
+
+// formatBool writes a switch as PHP's ini does.
+func formatBool(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// formatDuration writes d as ParseDuration reads it, in its largest whole
+// unit ("90s", "2m", "1d"); d.String() when it is not whole seconds.
+func formatDuration(d time.Duration) string {
+	if d%time.Second != 0 {
+		return d.String()
+	}
+	for _, u := range []struct {
+		d    time.Duration
+		unit string
+	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}} {
+		if d != 0 && d%u.d == 0 {
+			return strconv.FormatInt(int64(d/u.d), 10) + u.unit
+		}
+	}
+	return strconv.FormatInt(int64(d/time.Second), 10) + "s"
+}
+
+// cachesValue is cache.NAME: Config.Caches, one cache per NAME.
+type cachesValue struct{}
+
+func (cachesValue) set(c *Config, name, s string) error { return c.SetCache(name, s) }
+func (cachesValue) format(c *Config) string             { return describeCaches(c.Caches) }
+func (cachesValue) isZero(c *Config) bool               { return len(c.Caches) == 0 }
+
+func (cachesValue) keep(running, next *Config) bool {
+	if maps.Equal(running.Caches, next.Caches) {
+		return false
+	}
+	next.Caches = maps.Clone(running.Caches)
+	return true
+}
+
+// envValue is env[NAME]: Config.Env, one variable per NAME.
+type envValue struct{}
+
+func (envValue) set(c *Config, name, s string) error {
+	if c.Env == nil {
+		c.Env = map[string]string{}
+	}
+	c.Env[name] = s
+	return nil
+}
+
+func (envValue) format(c *Config) string {
+	var vars []string
+	for _, name := range slices.Sorted(maps.Keys(c.Env)) {
+		vars = append(vars, name+"="+c.Env[name])
+	}
+	return strings.Join(vars, " ")
+}
+
+func (envValue) isZero(c *Config) bool { return len(c.Env) == 0 }
+
+func (envValue) keep(running, next *Config) bool {
+	if maps.Equal(running.Env, next.Env) {
+		return false
+	}
+	next.Env = maps.Clone(running.Env)
+	return true
+}
+
+// parseErrorLog parses error_log: a file; not syslog, which fpmshm does
+// not write to.
+func parseErrorLog(s string) (string, error) {
+	if s == "syslog" {
+		return "", errors.New("syslog: fpmshm logs to a file or to the standard error")
+	}
+	return s, nil
+}
+
+// ParseSize parses a size in bytes as PHP's ini does: a whole number,
+// optionally followed by K, M or G (in either case) for KiB, MiB or GiB.
+func ParseSize(s string) (int, error) {
+	n, ok := parseBytes(s, math.MaxInt32)
+	if !ok {
+		return 0, fmt.Errorf("%q is not a size in bytes below 2G (such as 1048576, 512K or 1M)", s)
+	}
+	return n, nil
+}
+
+// parseBytes parses a size as ParseSize does, up to most bytes.
+func parseBytes(s string, most int64) (int, bool) {
+	t := strings.TrimSpace(s)
+	shift := 0
+	if t != "" {
+		switch t[len(t)-1] {
+		case 'k', 'K':
+			shift = 10
+		case 'm', 'M':
+			shift = 20
+		case 'g', 'G':
+			shift = 30
+		}
+	}
+	if shift > 0 {
+		t = t[:len(t)-1]
+	}
+	n, err := strconv.ParseInt(t, 10, 64)
+	if err != nil || n < 0 || n > most>>shift || n<<shift > math.MaxInt {
+		return 0, false
+	}
+	return int(n << shift), true
+}
+
+// ParseMode parses listen.mode: octal permission bits, such as 0660.
+func ParseMode(s string) (os.FileMode, error) {
+	n, err := strconv.ParseUint(strings.TrimSpace(s), 8, 32)
+	if err != nil || n > 0o777 {
+		return 0, fmt.Errorf("%q is not a file mode (octal permission bits such as 0660)", s)
+	}
+	return os.FileMode(n), nil
+}
+
+// parseBool parses a yes/no directive as PHP's ini does: yes, on, true or
+// 1; no, off, false, 0 or nothing.
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "yes", "on", "true", "1":
+		return true, nil
+	case "no", "off", "false", "0", "":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q is not yes or no", s)
+}
+
+// ParsePM parses the pm directive: static, dynamic or ondemand.
+func ParsePM(s string) (PM, error) {
+	switch strings.TrimSpace(s) {
+	case "static":
+		return Static, nil
+	case "dynamic":
+		return Dynamic, nil
+	case "ondemand":
+		return Ondemand, nil
+	}
+	return 0, fmt.Errorf("%q is not static, dynamic or ondemand", s)
+}
+
+// ParseDuration parses a timeout as PHP-FPM does: a whole number with an
+// optional unit s (the default), m, h or d: "30", "30s", "2m".
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	unit := time.Second
+	if s != "" {
+		switch s[len(s)-1] {
+		case 's':
+			s = s[:len(s)-1]
+		case 'm':
+			s, unit = s[:len(s)-1], time.Minute
+		case 'h':
+			s, unit = s[:len(s)-1], time.Hour
+		case 'd':
+			s, unit = s[:len(s)-1], 24*time.Hour
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 32)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not a timeout (a whole number with an optional s, m, h or d)", s)
+	}
+	return time.Duration(n) * unit, nil
+}
+
+// parseCount parses a non-negative whole number.
+func parseCount(s string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("%q is not a non-negative whole number", s)
+	}
+	return n, nil
+}
+
+// parseBacklog parses listen.backlog; -1 means the system's maximum, as
+// in PHP-FPM.
+func parseBacklog(s string) (int, error) {
+	if strings.TrimSpace(s) == "-1" {
+		return 65535, nil
+	}
+	n, err := parseCount(s)
+	if err == nil && n == 0 {
+		err = fmt.Errorf("%q: the backlog must be positive", s)
+	}
+	return n, err
+}

@@ -1,0 +1,203 @@
+package pm
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Section is where a directive is set in a php-fpm.conf file.
+type Section uint8
+
+// The sections of a php-fpm.conf file.
+const (
+	// PoolSection is a pool's own section, such as [www]: the directive
+	// is set for that pool.
+	PoolSection Section = iota
+	// GlobalSection is the [global] section: the directive is set once,
+	// for the master.
+	GlobalSection
+	// NoSection marks a setting of fpmshm's own that php-fpm.conf has no
+	// directive for: only a program or a command-line flag sets it.
+	NoSection
+)
+
+// A Directive is one setting of a pool: its name in php-fpm.conf, the
+// section that sets it, the value a zero field stands for, whether a
+// reload can change it, and how its value is read into a Config.
+// Directives lists them all; php-fpm.conf files (package pm/fpmconf),
+// fpmshm serve's flags (BindFlags), Config.SetDefaults and reloads read
+// them there.
+type Directive struct {
+	// Name is the directive's name, as in php-fpm.conf. In a pattern,
+	// NAME, in capitals, stands for a name the file chooses: "env[NAME]"
+	// is matched by env[PATH], "cache.NAME" by cache.pages.
+	Name    string
+	Section Section
+	// Default is the value a zero field stands for, as the directive
+	// would set it ("511", "10s"); SetDefaults sets it. Empty when zero
+	// is the default, or when there is none.
+	Default string
+	// Restart is true for a setting a running master cannot change: a
+	// reload keeps its running value and logs that it did.
+	Restart bool
+	// Usage says what the directive sets, in one line, for a flag's help;
+	// a word in `backquotes` names its value there.
+	Usage string
+
+	// value reads the directive into its Config field and writes it
+	// back; nil for a directive of PHP-FPM's that fpmshm accepts and
+	// ignores, as it concerns only the PHP interpreter.
+	value value
+}
+
+// DefaultPool is the name of a pool that sets none.
+const DefaultPool = "www"
+
+// directives is the table of every directive fpmshm knows. Adding one is
+// adding its line here (and its field to Config).
+var directives = []Directive{
+	// [global]
+	{Name: "pid", Section: GlobalSection, Restart: true, value: text(func(c *Config) *string { return &c.PIDFile }),
+		Usage: "write the master's pid to this `file` (empty: none)"},
+	{Name: "error_log", Section: GlobalSection, value: field[string]{func(c *Config) *string { return &c.ErrorLog }, parseErrorLog, identity},
+		Usage: "send the master's and workers' standard error to this `file` (empty: keep it)"},
+	{Name: "process_control_timeout", Section: GlobalSection, value: duration(func(c *Config) *time.Duration { return &c.ProcessControlTimeout }),
+		Usage: "SIGTERM a worker told to stop and still finishing its request after this `timeout` (0: wait)"},
+
+	// fpmshm's own settings, which php-fpm.conf has no directive for.
+	{Name: "pool", Section: NoSection, Default: DefaultPool, Restart: true, value: text(func(c *Config) *string { return &c.Pool }),
+		Usage: "the pool's `name` (in php-fpm.conf, its section's)"},
+	{Name: "http", Section: NoSection, Restart: true, value: text(func(c *Config) *string { return &c.HTTPListen }),
+		Usage: "plain HTTP `socket`, in listen's forms (empty: none)"},
+	{Name: "no-scoreboard", Section: NoSection, Restart: true, value: boolean(func(c *Config) *bool { return &c.NoScoreboard }),
+		Usage: "turn the workers' scoreboard updates off (pm static only; for measuring their cost)"},
+
+	// A pool's section.
+	{Name: "pm", Default: "dynamic", Restart: true, value: field[PM]{func(c *Config) *PM { return &c.PM }, ParsePM, PM.String},
+		Usage: "process `manager`: static, dynamic or ondemand"},
+	{Name: "pm.max_children", Restart: true, value: count(func(c *Config) *int { return &c.MaxChildren }),
+		Usage: "the most `workers` at once"},
+	{Name: "pm.start_servers", value: count(func(c *Config) *int { return &c.StartServers }),
+		Usage: "`workers` at start (dynamic; 0: min + (max - min) / 2)"},
+	{Name: "pm.min_spare_servers", value: count(func(c *Config) *int { return &c.MinSpareServers }),
+		Usage: "fewest idle `workers` (dynamic)"},
+	{Name: "pm.max_spare_servers", value: count(func(c *Config) *int { return &c.MaxSpareServers }),
+		Usage: "most idle `workers` (dynamic)"},
+	{Name: "pm.max_spawn_rate", Default: "32", value: count(func(c *Config) *int { return &c.MaxSpawnRate }),
+		Usage: "most `workers` spawned at once (dynamic)"},
+	{Name: "pm.process_idle_timeout", Default: "10s", value: duration(func(c *Config) *time.Duration { return &c.ProcessIdleTimeout }),
+		Usage: "stop an ondemand worker idle for longer than this `timeout`"},
+	{Name: "pm.max_requests", value: count(func(c *Config) *int { return &c.MaxRequests }),
+		Usage: "`requests` before a worker is replaced (0: never)"},
+	{Name: "request_terminate_timeout", value: duration(func(c *Config) *time.Duration { return &c.RequestTerminateTimeout }),
+		Usage: "kill a worker still serving one request after this `timeout` (0: off)"},
+	{Name: "request_first_byte_timeout", Default: "5s", value: duration(func(c *Config) *time.Duration { return &c.RequestFirstByteTimeout }),
+		Usage: "close a connection that sends no request within this `timeout`"},
+	{Name: "request_slowlog_timeout", value: duration(func(c *Config) *time.Duration { return &c.RequestSlowlogTimeout }),
+		Usage: "count and log requests running past this `timeout` (0: off)"},
+	{Name: "request_max_header_bytes", Default: "1M", value: field[int]{func(c *Config) *int { return &c.RequestMaxHeaderBytes }, ParseSize, formatBytes},
+		Usage: "most bytes of FastCGI parameters one request may send: a `size` such as 1048576, 512K or 1M"},
+	{Name: "listen", Restart: true, value: text(func(c *Config) *string { return &c.Listen }),
+		Usage: "FastCGI `socket`: host:port, port or unix socket path (empty: none)"},
+	{Name: "listen.backlog", Default: "511", Restart: true, value: field[int]{func(c *Config) *int { return &c.ListenBacklog }, parseBacklog, formatInt},
+		Usage: "listen queue `size` (-1: the system's maximum)"},
+	{Name: "listen.owner", Restart: true, value: text(func(c *Config) *string { return &c.ListenOwner }),
+		Usage: "`user` owning a unix socket listener"},
+	{Name: "listen.group", Restart: true, value: text(func(c *Config) *string { return &c.ListenGroup }),
+		Usage: "`group` of a unix socket listener"},
+	{Name: "listen.mode", Default: "0660", Restart: true, value: field[os.FileMode]{func(c *Config) *os.FileMode { return &c.ListenMode }, ParseMode, formatMode},
+		Usage: "`permissions` of a unix socket listener, in octal"},
+	{Name: "user", value: text(func(c *Config) *string { return &c.User }),
+		Usage: "run the workers as this `user` (master running as root)"},
+	{Name: "group", value: text(func(c *Config) *string { return &c.Group }),
+		Usage: "run the workers with this `group` (default: user's)"},
+	{Name: "env[NAME]", value: envValue{},
+		Usage: "set a variable in the workers' environment (a VALUE of $NAME is the master's NAME); repeatable: `NAME=VALUE`"},
+	{Name: "clear_env", value: boolean(func(c *Config) *bool { return &c.ClearEnv }),
+		Usage: "start the workers without the master's environment"},
+	{Name: "access.log", value: text(func(c *Config) *string { return &c.AccessLog }),
+		Usage: "log each request to this `file` (empty: none)"},
+	{Name: "access.format", Default: defaultAccessFormat, value: text(func(c *Config) *string { return &c.AccessFormat }),
+		Usage: "access log `format`, PHP-FPM's"},
+	{Name: "slowlog", value: text(func(c *Config) *string { return &c.Slowlog }),
+		Usage: "write the stacks of a worker past request_slowlog_timeout to this `file`"},
+	{Name: "pm.status_path", value: text(func(c *Config) *string { return &c.StatusPath }),
+		Usage: "status page `path` (empty: off)"},
+	{Name: "pm.status_listen", Restart: true, value: text(func(c *Config) *string { return &c.StatusListen }),
+		Usage: "FastCGI `socket` on which the master answers status and ping (empty: none)"},
+	{Name: "ping.path", value: text(func(c *Config) *string { return &c.PingPath }),
+		Usage: "ping `path` (empty: off)"},
+	{Name: "ping.response", Default: "pong", value: text(func(c *Config) *string { return &c.PingResponse }),
+		Usage: "ping `response`"},
+	{Name: "status.version", Default: "8.4", value: statusVersion(),
+		Usage: "the php-fpm `release` whose fields the status page shows: 8.2, 8.3 or 8.4"},
+	{Name: "cache.NAME", Restart: true, value: cachesValue{},
+		Usage: "declare a shared cache of SIZE bytes (k, M, G) that evicts or refuses when full; size 0 removes one; repeatable: `NAME=SIZE[,evict|refuse]`"},
+
+	// PHP-FPM's directives that only concern the PHP interpreter (its ini
+	// settings, its backtraces, its script extensions): accepted, with a
+	// notice, and ignored.
+	{Name: "php_value[NAME]"},
+	{Name: "php_flag[NAME]"},
+	{Name: "php_admin_value[NAME]"},
+	{Name: "php_admin_flag[NAME]"},
+	{Name: "security.limit_extensions"},
+	{Name: "request_slowlog_trace_depth"},
+	{Name: "catch_workers_output"},
+	{Name: "decorate_workers_output"},
+}
+
+// Directives returns the directives fpmshm knows, each once.
+func Directives() []Directive { return slices.Clone(directives) }
+
+// LookupDirective returns the directive of section whose name, or
+// pattern, key matches.
+func LookupDirective(section Section, key string) (Directive, bool) {
+	for _, d := range directives {
+		if _, ok := d.match(key); ok && d.Section == section {
+			return d, true
+		}
+	}
+	return Directive{}, false
+}
+
+// Set sets the directive key, the directive's name or one its pattern
+// matches, to value in c, parsed as PHP-FPM parses it. A directive fpmshm
+// ignores adds a notice to c.Notices.
+func (d Directive) Set(c *Config, key, value string) error {
+	name, ok := d.match(key)
+	if !ok {
+		return fmt.Errorf("%s is not the directive %s", key, d.Name)
+	}
+	if d.value == nil {
+		c.Notices = append(c.Notices, fmt.Sprintf("%s: means something to PHP only; ignored", key))
+		return nil
+	}
+	return d.value.set(c, name, value)
+}
+
+// Ignored reports whether fpmshm accepts the directive and ignores it.
+func (d Directive) Ignored() bool { return d.value == nil }
+
+// match reports whether key is the directive, and returns the NAME it
+// gives a pattern: 1 byte or more, with no '=', '[' or ']'.
+func (d *Directive) match(key string) (name string, ok bool) {
+	prefix, suffix, pattern := strings.Cut(d.Name, "NAME")
+	if !pattern {
+		return "", key == d.Name
+	}
+	name, ok = strings.CutPrefix(key, prefix)
+	if !ok {
+		return "", false
+	}
+	if name, ok = strings.CutSuffix(name, suffix); !ok || name == "" || strings.ContainsAny(name, "=[]") {
+		return "", false
+	}
+	return name, true
+}
+
+// pattern reports whether the directive's name is a pattern.
+func (d *Directive) pattern() bool { return strings.Contains(d.Name, "NAME") }
