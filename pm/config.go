@@ -182,9 +182,6 @@ type Config struct {
 	OnStart func(*Pool) `json:"-"`
 }
 
-// maxChildrenLimit bounds pm.max_children: each is a process and a slot.
-const maxChildrenLimit = 65536
-
 // ErrConfig is matched (errors.Is) by every error of Validate.
 var ErrConfig = errors.New("invalid pool configuration")
 
@@ -202,43 +199,15 @@ func (c *Config) validate() error {
 	fail := func(format string, args ...any) error {
 		return fmt.Errorf("pool %s: %w: %s", c.Pool, ErrConfig, fmt.Sprintf(format, args...))
 	}
-	if c.MaxChildren < 1 || c.MaxChildren > maxChildrenLimit {
-		return fail("pm.max_children (%d) must be between 1 and %d", c.MaxChildren, maxChildrenLimit)
-	}
 	if c.Listen == "" && c.HTTPListen == "" {
 		return fail("listen is empty and there is no HTTP listener")
 	}
-	if c.ListenBacklog < 1 {
-		return fail("listen.backlog (%d) must be positive", c.ListenBacklog)
-	}
-	if c.ListenMode&^os.ModePerm != 0 {
-		return fail("listen.mode (%#o) must be permission bits (at most 0777)", uint32(c.ListenMode))
-	}
-	if c.MaxSpawnRate < 1 {
-		return fail("pm.max_spawn_rate (%d) must be positive", c.MaxSpawnRate)
-	}
-	for _, d := range []struct {
-		name string
-		d    time.Duration
-	}{
-		{"request_terminate_timeout", c.RequestTerminateTimeout},
-		{"request_first_byte_timeout", c.RequestFirstByteTimeout},
-		{"request_slowlog_timeout", c.RequestSlowlogTimeout},
-		{"process_control_timeout", c.ProcessControlTimeout},
-		{"pm.process_idle_timeout", c.ProcessIdleTimeout},
-	} {
-		if d.d < 0 {
-			return fail("%s (%s) must not be negative", d.name, d.d)
+	for i := range directives {
+		if d := &directives[i]; d.value != nil {
+			if err := d.value.validate(c); err != nil {
+				return fail("%s %v", d.Name, err)
+			}
 		}
-	}
-	if v := c.StatusVersion; v != 0 && v != status.PHP82 && v != status.PHP84 {
-		return fail("status version (%d) must be %d (php-fpm 8.2 and 8.3) or %d (8.4)", v, status.PHP82, status.PHP84)
-	}
-	if c.MaxRequests < 0 {
-		return fail("pm.max_requests (%d) must not be negative", c.MaxRequests)
-	}
-	if c.RequestMaxHeaderBytes < 0 {
-		return fail("request_max_header_bytes (%d) must not be negative", c.RequestMaxHeaderBytes)
 	}
 	if c.NoScoreboard && c.PM != Static {
 		return fail("the scoreboard can only be turned off with pm = static")
@@ -254,13 +223,10 @@ func (c *Config) validate() error {
 			return fail("access.format: %v", err)
 		}
 	}
-	switch c.PM {
-	case Static, Ondemand:
-		return nil
-	case Dynamic:
+	if c.PM == Dynamic {
 		return c.validateDynamic(fail)
 	}
-	return fail("pm (%d) must be static, dynamic or ondemand", c.PM)
+	return nil
 }
 
 // SetDefaults sets, in each zero field that has one, the value it stands

@@ -42,7 +42,12 @@ func TestValidateRefuses(t *testing.T) {
 		{func(c *Config) { c.StatusPath, c.PingPath = "/s", "/s" }, "both \"/s\""},
 		{func(c *Config) { c.NoScoreboard = true }, "pm = static"},
 		{func(c *Config) { c.PM = 9 }, "pm (9)"},
-		{func(c *Config) { c.StatusVersion = 83 }, "status version (83)"},
+		{func(c *Config) { c.StatusVersion = 83 }, "status.version (83)"},
+		{func(c *Config) { c.ListenBacklog = -3 }, "listen.backlog (-3) must be positive"},
+		{func(c *Config) { c.ListenMode = 0o1777 }, "listen.mode (01777) must be permission bits"},
+		{func(c *Config) { c.MaxRequests = -1 }, "pm.max_requests (-1) must not be negative"},
+		{func(c *Config) { c.RequestMaxHeaderBytes = -1 }, "request_max_header_bytes (-1) must not be negative"},
+		{func(c *Config) { c.MaxChildren = maxChildrenLimit + 1 }, "pm.max_children (65537) must be between 1 and 65536"},
 	} {
 		c := ok
 		tc.change(&c)

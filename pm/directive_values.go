@@ -23,6 +23,9 @@ type value interface {
 	// empty string, map or Env.
 	format(c *Config) string
 	isZero(c *Config) bool
+	// validate checks c's value, which a program may have set without
+	// parsing it; its error starts with the value: "(0) must be positive".
+	validate(c *Config) error
 	// keep sets next's field to running's and reports whether that
 	// changed it.
 	keep(running, next *Config) bool
@@ -30,9 +33,23 @@ type value interface {
 
 // field is a directive setting one Config field of type T.
 type field[T comparable] struct {
-	at   func(*Config) *T
-	read func(string) (T, error)
-	show func(T) string
+	at    func(*Config) *T
+	read  func(string) (T, error)
+	show  func(T) string
+	check func(T) error // nil: every value is valid
+}
+
+// valid returns f, whose values check checks.
+func (f field[T]) valid(check func(T) error) field[T] {
+	f.check = check
+	return f
+}
+
+func (f field[T]) validate(c *Config) error {
+	if f.check == nil {
+		return nil
+	}
+	return f.check(*f.at(c))
 }
 
 func (f field[T]) set(c *Config, _, s string) error {
@@ -62,23 +79,75 @@ func (f field[T]) keep(running, next *Config) bool {
 
 // text is a field taking the directive's text as it is.
 func text(at func(*Config) *string) field[string] {
-	return field[string]{at, func(s string) (string, error) { return s, nil }, identity}
+	return field[string]{at, func(s string) (string, error) { return s, nil }, identity, nil}
 }
 
 // count is a field of a non-negative whole number.
-func count(at func(*Config) *int) field[int] { return field[int]{at, parseCount, formatInt} }
+func count(at func(*Config) *int) field[int] { return field[int]{at, parseCount, formatInt, nil} }
 
-// duration is a field of a timeout, in PHP-FPM's form.
+// duration is a field of a timeout, in PHP-FPM's form, never negative.
 func duration(at func(*Config) *time.Duration) field[time.Duration] {
-	return field[time.Duration]{at, ParseDuration, formatDuration}
+	return field[time.Duration]{at, ParseDuration, formatDuration, func(d time.Duration) error {
+		if d < 0 {
+			return fmt.Errorf("(%s) must not be negative", d)
+		}
+		return nil
+	}}
 }
 
 // boolean is a yes/no field.
-func boolean(at func(*Config) *bool) field[bool] { return field[bool]{at, parseBool, formatBool} }
+func boolean(at func(*Config) *bool) field[bool] { return field[bool]{at, parseBool, formatBool, nil} }
 
 // statusVersion is status.version's field.
 func statusVersion() field[status.Version] {
-	return field[status.Version]{func(c *Config) *status.Version { return &c.StatusVersion }, status.ParseVersion, status.Version.String}
+	return field[status.Version]{func(c *Config) *status.Version { return &c.StatusVersion }, status.ParseVersion, status.Version.String, func(v status.Version) error {
+		if v != 0 && v != status.PHP82 && v != status.PHP84 {
+			return fmt.Errorf("(%d) must be %d (php-fpm 8.2 and 8.3) or %d (8.4)", v, status.PHP82, status.PHP84)
+		}
+		return nil
+	}}
+}
+
+// atLeast checks a number is least or more: "must be positive" for 1,
+// "must not be negative" for 0.
+func atLeast(least int) func(int) error {
+	return func(n int) error {
+		switch {
+		case n >= least:
+			return nil
+		case least == 1:
+			return fmt.Errorf("(%d) must be positive", n)
+		case least == 0:
+			return fmt.Errorf("(%d) must not be negative", n)
+		}
+		return fmt.Errorf("(%d) must be %d or more", n, least)
+	}
+}
+
+// between checks a number is within [least, most].
+func between(least, most int) func(int) error {
+	return func(n int) error {
+		if n < least || n > most {
+			return fmt.Errorf("(%d) must be between %d and %d", n, least, most)
+		}
+		return nil
+	}
+}
+
+// validPM checks a process manager mode.
+func validPM(m PM) error {
+	if m != Static && m != Dynamic && m != Ondemand {
+		return fmt.Errorf("(%d) must be static, dynamic or ondemand", m)
+	}
+	return nil
+}
+
+// validMode checks a socket's permissions are permission bits.
+func validMode(m os.FileMode) error {
+	if m&^os.ModePerm != 0 {
+		return fmt.Errorf("(%#o) must be permission bits (at most 0777)", uint32(m))
+	}
+	return nil
 }
 
 func identity(s string) string { return s }
@@ -118,6 +187,7 @@ type cachesValue struct{}
 func (cachesValue) set(c *Config, name, s string) error { return c.SetCache(name, s) }
 func (cachesValue) format(c *Config) string             { return describeCaches(c.Caches) }
 func (cachesValue) isZero(c *Config) bool               { return len(c.Caches) == 0 }
+func (cachesValue) validate(*Config) error              { return nil } // with the other caches: validateCaches
 
 func (cachesValue) keep(running, next *Config) bool {
 	if maps.Equal(running.Caches, next.Caches) {
@@ -146,7 +216,8 @@ func (envValue) format(c *Config) string {
 	return strings.Join(vars, " ")
 }
 
-func (envValue) isZero(c *Config) bool { return len(c.Env) == 0 }
+func (envValue) isZero(c *Config) bool  { return len(c.Env) == 0 }
+func (envValue) validate(*Config) error { return nil }
 
 func (envValue) keep(running, next *Config) bool {
 	if maps.Equal(running.Env, next.Env) {

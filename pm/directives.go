@@ -24,12 +24,13 @@ const (
 	NoSection
 )
 
-// A Directive is one setting of a pool: its name in php-fpm.conf, the
+// A Directive is one setting of fpmshm, named as in php-fpm.conf: the
 // section that sets it, the value a zero field stands for, whether a
-// reload can change it, and how its value is read into a Config.
-// Directives lists them all; php-fpm.conf files (package pm/fpmconf),
-// fpmshm serve's flags (BindFlags), Config.SetDefaults and reloads read
-// them there.
+// reload can change it, how its text is parsed into its Config field and
+// which values of that field are valid. Directives lists them all, each
+// once: php-fpm.conf files (package pm/fpmconf), command-line flags
+// (BindFlags), Config.SetDefaults, Config.Validate and reloads read them
+// there.
 type Directive struct {
 	// Name is the directive's name, as in php-fpm.conf. In a pattern,
 	// NAME, in capitals, stands for a name the file chooses: "env[NAME]"
@@ -56,13 +57,16 @@ type Directive struct {
 // DefaultPool is the name of a pool that sets none.
 const DefaultPool = "www"
 
+// maxChildrenLimit bounds pm.max_children: each is a process and a slot.
+const maxChildrenLimit = 65536
+
 // directives is the table of every directive fpmshm knows. Adding one is
 // adding its line here (and its field to Config).
 var directives = []Directive{
 	// [global]
 	{Name: "pid", Section: GlobalSection, Restart: true, value: text(func(c *Config) *string { return &c.PIDFile }),
 		Usage: "write the master's pid to this `file` (empty: none)"},
-	{Name: "error_log", Section: GlobalSection, value: field[string]{func(c *Config) *string { return &c.ErrorLog }, parseErrorLog, identity},
+	{Name: "error_log", Section: GlobalSection, value: field[string]{func(c *Config) *string { return &c.ErrorLog }, parseErrorLog, identity, nil},
 		Usage: "send the master's and workers' standard error to this `file` (empty: keep it)"},
 	{Name: "process_control_timeout", Section: GlobalSection, value: duration(func(c *Config) *time.Duration { return &c.ProcessControlTimeout }),
 		Usage: "SIGTERM a worker told to stop and still finishing its request after this `timeout` (0: wait)"},
@@ -76,9 +80,9 @@ var directives = []Directive{
 		Usage: "turn the workers' scoreboard updates off (pm static only; for measuring their cost)"},
 
 	// A pool's section.
-	{Name: "pm", Default: "dynamic", Restart: true, value: field[PM]{func(c *Config) *PM { return &c.PM }, ParsePM, PM.String},
+	{Name: "pm", Default: "dynamic", Restart: true, value: field[PM]{func(c *Config) *PM { return &c.PM }, ParsePM, PM.String, validPM},
 		Usage: "process `manager`: static, dynamic or ondemand"},
-	{Name: "pm.max_children", Restart: true, value: count(func(c *Config) *int { return &c.MaxChildren }),
+	{Name: "pm.max_children", Restart: true, value: count(func(c *Config) *int { return &c.MaxChildren }).valid(between(1, maxChildrenLimit)),
 		Usage: "the most `workers` at once"},
 	{Name: "pm.start_servers", value: count(func(c *Config) *int { return &c.StartServers }),
 		Usage: "`workers` at start (dynamic; 0: min + (max - min) / 2)"},
@@ -86,11 +90,11 @@ var directives = []Directive{
 		Usage: "fewest idle `workers` (dynamic)"},
 	{Name: "pm.max_spare_servers", value: count(func(c *Config) *int { return &c.MaxSpareServers }),
 		Usage: "most idle `workers` (dynamic)"},
-	{Name: "pm.max_spawn_rate", Default: "32", value: count(func(c *Config) *int { return &c.MaxSpawnRate }),
+	{Name: "pm.max_spawn_rate", Default: "32", value: count(func(c *Config) *int { return &c.MaxSpawnRate }).valid(atLeast(1)),
 		Usage: "most `workers` spawned at once (dynamic)"},
 	{Name: "pm.process_idle_timeout", Default: "10s", value: duration(func(c *Config) *time.Duration { return &c.ProcessIdleTimeout }),
 		Usage: "stop an ondemand worker idle for longer than this `timeout`"},
-	{Name: "pm.max_requests", value: count(func(c *Config) *int { return &c.MaxRequests }),
+	{Name: "pm.max_requests", value: count(func(c *Config) *int { return &c.MaxRequests }).valid(atLeast(0)),
 		Usage: "`requests` before a worker is replaced (0: never)"},
 	{Name: "request_terminate_timeout", value: duration(func(c *Config) *time.Duration { return &c.RequestTerminateTimeout }),
 		Usage: "kill a worker still serving one request after this `timeout` (0: off)"},
@@ -98,17 +102,17 @@ var directives = []Directive{
 		Usage: "close a connection that sends no request within this `timeout`"},
 	{Name: "request_slowlog_timeout", value: duration(func(c *Config) *time.Duration { return &c.RequestSlowlogTimeout }),
 		Usage: "count and log requests running past this `timeout` (0: off)"},
-	{Name: "request_max_header_bytes", Default: "1M", value: field[int]{func(c *Config) *int { return &c.RequestMaxHeaderBytes }, ParseSize, formatBytes},
+	{Name: "request_max_header_bytes", Default: "1M", value: field[int]{func(c *Config) *int { return &c.RequestMaxHeaderBytes }, ParseSize, formatBytes, atLeast(0)},
 		Usage: "most bytes of FastCGI parameters one request may send: a `size` such as 1048576, 512K or 1M"},
 	{Name: "listen", Restart: true, value: text(func(c *Config) *string { return &c.Listen }),
 		Usage: "FastCGI `socket`: host:port, port or unix socket path (empty: none)"},
-	{Name: "listen.backlog", Default: "511", Restart: true, value: field[int]{func(c *Config) *int { return &c.ListenBacklog }, parseBacklog, formatInt},
+	{Name: "listen.backlog", Default: "511", Restart: true, value: field[int]{func(c *Config) *int { return &c.ListenBacklog }, parseBacklog, formatInt, atLeast(1)},
 		Usage: "listen queue `size` (-1: the system's maximum)"},
 	{Name: "listen.owner", Restart: true, value: text(func(c *Config) *string { return &c.ListenOwner }),
 		Usage: "`user` owning a unix socket listener"},
 	{Name: "listen.group", Restart: true, value: text(func(c *Config) *string { return &c.ListenGroup }),
 		Usage: "`group` of a unix socket listener"},
-	{Name: "listen.mode", Default: "0660", Restart: true, value: field[os.FileMode]{func(c *Config) *os.FileMode { return &c.ListenMode }, ParseMode, formatMode},
+	{Name: "listen.mode", Default: "0660", Restart: true, value: field[os.FileMode]{func(c *Config) *os.FileMode { return &c.ListenMode }, ParseMode, formatMode, validMode},
 		Usage: "`permissions` of a unix socket listener, in octal"},
 	{Name: "user", value: text(func(c *Config) *string { return &c.User }),
 		Usage: "run the workers as this `user` (master running as root)"},
