@@ -23,6 +23,7 @@
 //     FastCGI and HTTP transports.
 //   - statuslisten.go, statusconn.go: pm.status_listen, served by the master.
 //   - accesslog.go, accessformat.go, slowlog.go, logs.go: the logs.
-//   - directives.go: the directives; directive_values.go: their values;
-//     directive_flags.go: as flags. caches.go: the pool's shared caches.
+//   - directives.go: the directives; directive_values.go: their values in
+//     a Config; directive_flags.go: as flags; parse.go: PHP-FPM's forms
+//     of sizes, modes and timeouts. caches.go: the pool's shared caches.
 package pm

@@ -30,7 +30,6 @@ func serveDefaults() pm.Config {
 		HTTPListen:      "127.0.0.1:8080",
 		StatusPath:      "/status",
 		PingPath:        "/ping",
-		PingResponse:    "pong",
 		PIDFile:         defaultPIDFile(),
 		Caches:          map[string]pm.CacheConfig{demoCache: {Size: 8 << 20}},
 	}
