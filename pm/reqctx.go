@@ -42,7 +42,7 @@ func newRequestContexts(term context.Context) (*requestContexts, error) {
 func (rc *requestContexts) forConn(c *conn, id uint16) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(rc.term)
 	c.onFail = cancel
-	w := &hangupWatch{rc: rc, fd: c.fd, id: id, cancel: cancel}
+	w := &hangupWatch{wakeR: rc.wakeR, wakeW: rc.wakeW, fd: c.fd, id: id, cancel: cancel}
 	return &watchedContext{Context: ctx, w: w}, w.end
 }
 
@@ -66,7 +66,8 @@ func (c *watchedContext) Done() <-chan struct{} {
 // hangupWatch waits, in a goroutine of its own, for the web server to hang
 // up on a request's connection, and cancels the request when it does.
 type hangupWatch struct {
-	rc     *requestContexts
+	wakeR  *os.File // the wake-up pipe of the worker's requestContexts
+	wakeW  *os.File
 	fd     int
 	id     uint16 // the request's
 	cancel context.CancelFunc
@@ -85,7 +86,7 @@ func (w *hangupWatch) start() {
 		return
 	}
 	w.started, w.done = true, make(chan struct{})
-	go w.run(int(w.rc.wakeR.Fd()))
+	go w.run(int(w.wakeR.Fd()))
 }
 
 // run watches until the request ends or is cancelled.
@@ -130,8 +131,8 @@ func (w *hangupWatch) end() {
 	if !started {
 		return
 	}
-	w.rc.wakeW.Write([]byte{0})
+	w.wakeW.Write([]byte{0})
 	<-w.done
 	var b [1]byte
-	w.rc.wakeR.Read(b[:])
+	w.wakeR.Read(b[:])
 }
