@@ -17,8 +17,10 @@
 //   - worker.go, accept.go, held.go, conn.go, reqctx.go, stages.go, board.go:
 //     the worker loop, its connections, request contexts and its slot.
 //   - serve_fcgi.go, fcgi_response.go, serve_http.go, http_response.go: the
-//     FastCGI and HTTP transports.
+//     FastCGI and HTTP transports, which fill the access log's entries;
+//     route.go: the status page, ping and the handler, by SCRIPT_NAME.
 //   - statuslisten.go, statusconn.go: pm.status_listen, served by the master.
-//   - accesslog.go, accessformat.go, slowlog.go, logs.go: the logs.
+//   - access.go (the worker's side of package accesslog), slowlog.go,
+//     logs.go: the logs.
 //   - ini.go: php-fpm.conf files; caches.go: the pool's shared caches.
 package pm
