@@ -46,6 +46,19 @@ func newStatusServer(l *listener, cfg *Config, src status.Source, log *slog.Logg
 	return &statusServer{l: l, serve: rt.serve, log: log, conns: map[net.Conn]bool{}, slots: make(chan struct{}, statusMaxConns)}
 }
 
+// startStatusServer binds cfg's pm.status_listen and serves it, with the
+// snapshots of src, in a goroutine until close.
+func startStatusServer(cfg *Config, src status.Source, log *slog.Logger) (*statusServer, error) {
+	l, err := listen(kindFastCGI, cfg.StatusListen, cfg)
+	if err != nil {
+		return nil, err
+	}
+	s := newStatusServer(l, cfg, src, log)
+	go s.run()
+	log.Info("ready to handle status requests", "listen", l.addr, "protocol", l.kind)
+	return s, nil
+}
+
 // run accepts and serves connections until close, no more than
 // statusMaxConns at once: it accepts only when one of them is free.
 func (s *statusServer) run() {
