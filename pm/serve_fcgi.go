@@ -120,7 +120,7 @@ func (s *fcgiServer) serveRequest(id uint16, ctx context.Context, end func()) (b
 			s.stages.end()
 		}
 	}()
-	w := &fcgiResponse{header: http.Header{}, fc: s.fc}
+	w := newFCGIResponse(s.fc, end)
 	params, err := s.fc.ReadParams()
 	if errors.Is(err, fcgi.ErrParamsTooLarge) {
 		ended = true
