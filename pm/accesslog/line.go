@@ -57,23 +57,9 @@ func (it *item) appendValue(b []byte, e *Entry) ([]byte, bool) {
 func (it *item) appendPrinted(b []byte, e *Entry) []byte {
 	switch it.verb {
 	case 'C':
-		cpu := e.CPUUser + e.CPUSystem
-		switch it.unit {
-		case "user":
-			cpu = e.CPUUser
-		case "system":
-			cpu = e.CPUSystem
-		}
-		return appendCPUPercent(b, cpu, e.Duration)
+		return it.appendCPU(b, e)
 	case 'd':
-		sec, usec := timeval(e.Duration)
-		switch it.unit {
-		case "milli":
-			return strconv.AppendFloat(b, float64(sec)*1000+float64(usec)/1000, 'f', 3, 64)
-		case "micro":
-			return strconv.AppendUint(b, uint64(sec*1000000+usec), 10)
-		}
-		return strconv.AppendFloat(b, float64(sec)+float64(usec)/1000000, 'f', 3, 64)
+		return it.appendDuration(b, e.Duration)
 	case 'e':
 		if e.Env != nil {
 			if v, ok := e.Env(it.arg); ok {
@@ -88,13 +74,7 @@ func (it *item) appendPrinted(b []byte, e *Entry) []byte {
 	case 'm':
 		return appendOrDash(b, e.Method)
 	case 'M':
-		switch it.unit {
-		case "kilo":
-			return strconv.AppendUint(b, e.Memory/1024, 10)
-		case "mega":
-			return strconv.AppendUint(b, e.Memory/1024/1024, 10)
-		}
-		return strconv.AppendUint(b, e.Memory, 10)
+		return it.appendMemory(b, e.Memory)
 	case 'n':
 		return appendOrDash(b, e.Pool)
 	case 'p':
@@ -114,20 +94,59 @@ func (it *item) appendPrinted(b []byte, e *Entry) []byte {
 		return appendOrDash(b, e.RemoteAddr)
 	case 's':
 		return strconv.AppendInt(b, int64(e.Status), 10)
-	case 't', 'T':
-		t := e.Accepted
-		if it.verb == 'T' {
-			t = e.Finished
-		}
-		layout := it.arg
-		if layout == "" {
-			layout = timeDefault
-		}
-		return strftime.Append(b, layout, t, timeMax)
+	case 't':
+		return it.appendTime(b, e.Accepted)
+	case 'T':
+		return it.appendTime(b, e.Finished)
 	case 'u':
 		return append(b, e.RemoteUser...)
 	}
 	return b
+}
+
+// appendCPU appends %C: the request's CPU time, total, user or system, in
+// percent of its duration.
+func (it *item) appendCPU(b []byte, e *Entry) []byte {
+	cpu := e.CPUUser + e.CPUSystem
+	switch it.unit {
+	case "user":
+		cpu = e.CPUUser
+	case "system":
+		cpu = e.CPUSystem
+	}
+	return appendCPUPercent(b, cpu, e.Duration)
+}
+
+// appendDuration appends %d: d in seconds, milliseconds or microseconds.
+func (it *item) appendDuration(b []byte, d time.Duration) []byte {
+	sec, usec := timeval(d)
+	switch it.unit {
+	case "milli":
+		return strconv.AppendFloat(b, float64(sec)*1000+float64(usec)/1000, 'f', 3, 64)
+	case "micro":
+		return strconv.AppendUint(b, uint64(sec*1000000+usec), 10)
+	}
+	return strconv.AppendFloat(b, float64(sec)+float64(usec)/1000000, 'f', 3, 64)
+}
+
+// appendMemory appends %M: memory in bytes, kilobytes or megabytes.
+func (it *item) appendMemory(b []byte, memory uint64) []byte {
+	switch it.unit {
+	case "kilo":
+		return strconv.AppendUint(b, memory/1024, 10)
+	case "mega":
+		return strconv.AppendUint(b, memory/1024/1024, 10)
+	}
+	return strconv.AppendUint(b, memory, 10)
+}
+
+// appendTime appends %t or %T: t in the item's strftime format.
+func (it *item) appendTime(b []byte, t time.Time) []byte {
+	layout := it.arg
+	if layout == "" {
+		layout = timeDefault
+	}
+	return strftime.Append(b, layout, t, timeMax)
 }
 
 // lookup calls get, which may be nil, for name.
