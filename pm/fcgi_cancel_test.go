@@ -39,7 +39,7 @@ func TestWriteFailureCancelsRequest(t *testing.T) {
 		}
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithCancel(context.Background())
-		s.serveRequest(id, ctx, cancel)
+		s.serveRequest(ctx, id, cancel)
 		if err := <-seen; err != context.Canceled {
 			t.Errorf("flush %v: the request's context after a failed write: %v, want it cancelled", flush, err)
 		}

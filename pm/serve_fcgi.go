@@ -64,7 +64,7 @@ func (s *fcgiServer) serveConn(c net.Conn, done func() (stop bool)) error {
 			s.logBroken(err)
 			return err
 		}
-		broken, err := s.serveRequest(id, context.Background(), func() {})
+		broken, err := s.serveRequest(context.Background(), id, func() {})
 		stop := done()
 		if err != nil || broken || !keep || stop {
 			s.logBroken(err)
@@ -108,7 +108,7 @@ func (s *fcgiServer) readBegin() (id uint16, keep bool, err error) {
 // The request's stages end before FCGI_END_REQUEST is sent, as PHP-FPM
 // ends them before it finishes the request: when the web server has the
 // whole response, the slot already shows the request as finished.
-func (s *fcgiServer) serveRequest(id uint16, ctx context.Context, end func()) (broken bool, err error) {
+func (s *fcgiServer) serveRequest(ctx context.Context, id uint16, end func()) (broken bool, err error) {
 	var began time.Time
 	if s.access != nil {
 		began = time.Now()

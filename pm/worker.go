@@ -215,7 +215,7 @@ func (w *worker) serveFastCGI(c *conn) {
 			return
 		}
 		ctx, end := w.contexts.forConn(c, id)
-		broken, err := w.fcgi.serveRequest(id, ctx, end)
+		broken, err := w.fcgi.serveRequest(ctx, id, end)
 		stop := w.requestDone()
 		if err != nil {
 			w.fcgi.logBroken(err)
