@@ -36,7 +36,7 @@ func TestAccessLogFastCGI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer access.close()
+	defer access.Close()
 
 	s := newTestFCGIServer(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Test", "yes")

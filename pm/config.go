@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/fpmshm/fpmshm/pm/accesslog"
 	"github.com/fpmshm/fpmshm/scoreboard"
 	"github.com/fpmshm/fpmshm/status"
 )
@@ -219,7 +220,7 @@ func (c *Config) validate() error {
 		return fail("%v", err)
 	}
 	if f := c.accessFormat(); f != "" {
-		if _, err := parseAccessFormat(f); err != nil {
+		if _, err := accesslog.ParseFormat(f); err != nil {
 			return fail("access.format: %v", err)
 		}
 	}
@@ -289,7 +290,7 @@ func (c *Config) accessFormat() string {
 	case c.AccessLog == "":
 		return ""
 	case c.AccessFormat == "":
-		return defaultAccessFormat
+		return accesslog.DefaultFormat
 	}
 	return c.AccessFormat
 }

@@ -27,7 +27,6 @@ type conn struct {
 	rto    time.Duration // the receive timeout set on the socket
 	sto    time.Duration // the send timeout set on the socket
 	expiry bool          // a read deadline already past: reads fail at once
-	onFail func()        // called when a read or write fails, or meets end of file
 
 	mu     sync.Mutex // guards closed against hangUp
 	closed bool
@@ -47,11 +46,9 @@ func (c *conn) Read(p []byte) (int, error) {
 		if sys.IsTimeout(err) {
 			err = os.ErrDeadlineExceeded
 		}
-		c.failed()
 		return 0, c.opError("read", err)
 	}
 	if n == 0 && len(p) > 0 {
-		c.failed()
 		return 0, io.EOF
 	}
 	return n, nil
@@ -64,16 +61,9 @@ func (c *conn) Write(p []byte) (int, error) {
 		if sys.IsTimeout(err) {
 			err = os.ErrDeadlineExceeded
 		}
-		c.failed()
 		return n, c.opError("write", err)
 	}
 	return n, nil
-}
-
-func (c *conn) failed() {
-	if c.onFail != nil {
-		c.onFail()
-	}
 }
 
 func (c *conn) opError(op string, err error) error {

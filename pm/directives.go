@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/fpmshm/fpmshm/pm/accesslog"
 )
 
 // Section is where a directive is set in a php-fpm.conf file.
@@ -124,7 +126,7 @@ var directives = []Directive{
 		Usage: "start the workers without the master's environment"},
 	{Name: "access.log", value: text(func(c *Config) *string { return &c.AccessLog }),
 		Usage: "log each request to this `file` (empty: none)"},
-	{Name: "access.format", Default: defaultAccessFormat, value: text(func(c *Config) *string { return &c.AccessFormat }),
+	{Name: "access.format", Default: accesslog.DefaultFormat, value: text(func(c *Config) *string { return &c.AccessFormat }),
 		Usage: "access log `format`, PHP-FPM's"},
 	{Name: "slowlog", value: text(func(c *Config) *string { return &c.Slowlog }),
 		Usage: "write the stacks of a worker past request_slowlog_timeout to this `file`"},

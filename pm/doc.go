@@ -12,7 +12,8 @@
 // declares).
 //
 // Files, by idea:
-//   - run.go: Run, in the master and in a worker; config.go: Config.
+//   - run.go: Run, in the master and in a worker; resources.go: what the
+//     master opens and closes; config.go: Config.
 //   - master.go, maintenance.go, ondemand.go, reload.go, signals.go: the
 //     master loop, pm.max_children/spare-server decisions, reloads, signals.
 //   - spawn*.go, handover.go, ready.go, account.go: starting workers and
@@ -20,9 +21,11 @@
 //   - worker.go, accept.go, held.go, conn.go, reqctx.go, stages.go, board.go:
 //     the worker loop, its connections, request contexts and its slot.
 //   - serve_fcgi.go, fcgi_response.go, serve_http.go, http_response.go: the
-//     FastCGI and HTTP transports.
+//     FastCGI and HTTP transports, which fill the access log's entries;
+//     route.go: the status page, ping and the handler, by SCRIPT_NAME.
 //   - statuslisten.go, statusconn.go: pm.status_listen, served by the master.
-//   - accesslog.go, accessformat.go, slowlog.go, logs.go: the logs.
+//   - access.go (the worker's side of package accesslog), slowlog.go,
+//     logs.go: the logs.
 //   - directives.go: the directives; directive_values.go: their values in
 //     a Config; directive_flags.go: as flags; parse.go: PHP-FPM's forms
 //     of sizes, modes and timeouts. caches.go: the pool's shared caches.

@@ -11,17 +11,18 @@ import (
 
 // requestContexts makes the contexts of a worker's FastCGI requests, as
 // the handler sees them in r.Context(). A request's context is cancelled
-// when the request ends; when the worker is terminated (SIGTERM, which the
-// master sends for request_terminate_timeout or process_control_timeout
-// before it kills the worker); when a read from or a write to the web
-// server fails, or it aborts the request (FCGI_ABORT_REQUEST) while the
-// handler reads the body; and, once the handler has asked for the
-// context's Done channel, when the web server hangs up (as nginx does when
-// its client goes away) or sends FCGI_ABORT_REQUEST after the body: a
-// goroutine then waits for that in poll, at no cost to requests whose
-// handler never asks. It looks at what arrives without taking it (a
-// record arriving while the body is still unread ends that part of the
-// watch: only a hang-up is waited for then).
+// when the request ends, which the transport also ends when a read of the
+// body or a write of the response fails, or the web server aborts the
+// request (FCGI_ABORT_REQUEST) while the handler reads the body; when the
+// worker is terminated (SIGTERM, which the master sends for
+// request_terminate_timeout or process_control_timeout before it kills the
+// worker); and, once the handler has asked for the context's Done channel,
+// when the web server hangs up (as nginx does when its client goes away)
+// or sends FCGI_ABORT_REQUEST after the body: a goroutine then waits for
+// that in poll, at no cost to requests whose handler never asks. It looks
+// at what arrives without taking it (a record arriving while the body is
+// still unread ends that part of the watch: only a hang-up is waited for
+// then).
 type requestContexts struct {
 	term context.Context // cancelled by SIGTERM
 
@@ -37,12 +38,11 @@ func newRequestContexts(term context.Context) (*requestContexts, error) {
 	return rc, nil
 }
 
-// forConn returns the context of a request on c and its cancel function,
+// forConn returns the context of request id on c and its end function,
 // which the request calls when it ends.
 func (rc *requestContexts) forConn(c *conn, id uint16) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(rc.term)
-	c.onFail = cancel
-	w := &hangupWatch{rc: rc, fd: c.fd, id: id, cancel: cancel}
+	w := &hangupWatch{wakeR: rc.wakeR, wakeW: rc.wakeW, fd: c.fd, id: id, cancel: cancel}
 	return &watchedContext{Context: ctx, w: w}, w.end
 }
 
@@ -66,7 +66,8 @@ func (c *watchedContext) Done() <-chan struct{} {
 // hangupWatch waits, in a goroutine of its own, for the web server to hang
 // up on a request's connection, and cancels the request when it does.
 type hangupWatch struct {
-	rc     *requestContexts
+	wakeR  *os.File // the wake-up pipe of the worker's requestContexts
+	wakeW  *os.File
 	fd     int
 	id     uint16 // the request's
 	cancel context.CancelFunc
@@ -85,7 +86,7 @@ func (w *hangupWatch) start() {
 		return
 	}
 	w.started, w.done = true, make(chan struct{})
-	go w.run(int(w.rc.wakeR.Fd()))
+	go w.run(int(w.wakeR.Fd()))
 }
 
 // run watches until the request ends or is cancelled.
@@ -130,8 +131,8 @@ func (w *hangupWatch) end() {
 	if !started {
 		return
 	}
-	w.rc.wakeW.Write([]byte{0})
+	w.wakeW.Write([]byte{0})
 	<-w.done
 	var b [1]byte
-	w.rc.wakeR.Read(b[:])
+	w.wakeR.Read(b[:])
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/fpmshm/fpmshm/internal/fcgi"
+	"github.com/fpmshm/fpmshm/pm/accesslog"
 )
 
 // fcgiServer serves FastCGI connections one at a time, one request at a
@@ -22,16 +23,12 @@ import (
 type fcgiServer struct {
 	serve  func(w http.ResponseWriter, r *http.Request, scriptName string)
 	stages *stages
-	access *accessLog // nil without access.log
+	access *accesslog.Log // nil without access.log
 	log    *slog.Logger
 	peer   string // the web server's address on the current connection; "" on a unix socket
 
 	maxHeader int // request_max_header_bytes
 	fc        *fcgi.Conn
-
-	// newContext, when set, makes a request's context and the function
-	// that ends it.
-	newContext func(id uint16) (context.Context, context.CancelFunc)
 }
 
 // newFCGIServer is a fcgiServer of serve whose requests carry at most
@@ -67,7 +64,7 @@ func (s *fcgiServer) serveConn(c net.Conn, done func() (stop bool)) error {
 			s.logBroken(err)
 			return err
 		}
-		broken, err := s.serveRequest(id)
+		broken, err := s.serveRequest(context.Background(), id, func() {})
 		stop := done()
 		if err != nil || broken || !keep || stop {
 			s.logBroken(err)
@@ -103,30 +100,27 @@ func (s *fcgiServer) readBegin() (id uint16, keep bool, err error) {
 }
 
 // serveRequest reads request id's parameters, runs the handler with its
-// body as a stream, and ends the request: the Running stage (stages.info)
-// once the parameters are read, the end of the request (stages.end). broken reports that the
-// connection cannot carry another request.
+// body as a stream and ctx as its context, and ends the request: the
+// Running stage (stages.info) once the parameters are read, the end of the
+// request (stages.end), then end, which cancels ctx. broken reports that
+// the connection cannot carry another request.
 //
 // The request's stages end before FCGI_END_REQUEST is sent, as PHP-FPM
 // ends them before it finishes the request: when the web server has the
 // whole response, the slot already shows the request as finished.
-func (s *fcgiServer) serveRequest(id uint16) (broken bool, err error) {
+func (s *fcgiServer) serveRequest(ctx context.Context, id uint16, end func()) (broken bool, err error) {
 	var began time.Time
 	if s.access != nil {
 		began = time.Now()
 	}
-	ctx, cancel := context.Background(), context.CancelFunc(func() {})
-	if s.newContext != nil {
-		ctx, cancel = s.newContext(id)
-	}
-	defer cancel()
+	defer end()
 	ended := false
 	defer func() {
 		if !ended {
 			s.stages.end()
 		}
 	}()
-	w := &fcgiResponse{header: http.Header{}, fc: s.fc}
+	w := newFCGIResponse(s.fc, end)
 	params, err := s.fc.ReadParams()
 	if errors.Is(err, fcgi.ErrParamsTooLarge) {
 		ended = true
@@ -143,7 +137,7 @@ func (s *fcgiServer) serveRequest(id uint16) (broken bool, err error) {
 		s.stages.info(bad, params["SCRIPT_NAME"], params["SCRIPT_FILENAME"], "")
 		http.Error(w, "400 bad request: "+err.Error(), http.StatusBadRequest)
 	} else {
-		r.Body = requestBody{body, cancel}
+		r.Body = requestBody{body, end}
 		user, _, _ = r.BasicAuth()
 		s.stages.info(r, params["SCRIPT_NAME"], params["SCRIPT_FILENAME"], user)
 		broken = s.runHandler(w, r, params["SCRIPT_NAME"])
@@ -156,9 +150,30 @@ func (s *fcgiServer) serveRequest(id uint16) (broken bool, err error) {
 	s.stages.end()
 	err = s.fc.EndRequest(0)
 	if s.access != nil {
-		s.access.write(fcgiEntry(params, r, user, s.peer, began, w), s.stages)
+		logRequest(s.access, fcgiEntry(params, r, user, s.peer, began, w), s.stages)
 	}
 	return broken, err
+}
+
+// fcgiEntry is the access log entry of a request served over FastCGI,
+// from its parameters, its request (nil when it could not be made), its
+// Basic authorization user and the peer of the connection (%R is the web
+// server's address, as in PHP-FPM: "" on a unix socket).
+func fcgiEntry(params map[string]string, r *http.Request, user, peer string, began time.Time, w *fcgiResponse) *accesslog.Entry {
+	e := &accesslog.Entry{
+		RemoteAddr: peer, RemoteUser: user, Method: params["REQUEST_METHOD"],
+		URI: params["SCRIPT_NAME"], Query: params["QUERY_STRING"], Script: params["SCRIPT_FILENAME"],
+		Status: w.code, Accepted: began,
+		Env: func(name string) (string, bool) {
+			v, ok := params[name]
+			return v, ok
+		},
+		Header: accesslog.ResponseHeader(w.header),
+	}
+	if r != nil {
+		e.ContentLength = max(r.ContentLength, 0)
+	}
+	return e
 }
 
 // refuseLargeParams answers request id, whose parameters went past
@@ -214,7 +229,7 @@ func newRequest(ctx context.Context, params map[string]string) (*http.Request, e
 // cancels the request's context.
 type requestBody struct {
 	*fcgi.Body
-	cancel context.CancelFunc
+	cancel func()
 }
 
 // Read reads the body.

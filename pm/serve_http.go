@@ -5,8 +5,12 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
+
+	"github.com/fpmshm/fpmshm/pm/accesslog"
 )
 
 // httpServer serves plain HTTP/1.1 the way the workers serve FastCGI: the
@@ -18,24 +22,22 @@ type httpServer struct {
 	ln   *connQueue
 	done chan struct{} // one value each time the current connection ends
 
-	requests int        // requests answered on the current connection
-	access   *accessLog // nil without access.log
-	begun    func()     // called when a request's header is read, when set
+	requests int            // requests answered on the current connection
+	access   *accesslog.Log // nil without access.log
 }
 
 // newHTTPServer is an httpServer of serve. The worker sets the Reading
 // headers stage before it hands a connection over; a connection whose
-// request header is not read within headerTimeout is closed. Requests'
-// contexts derive from base.
-func newHTTPServer(serve func(http.ResponseWriter, *http.Request, string), st *stages, log *slog.Logger,
+// request header is not read within headerTimeout is closed. A request
+// whose header is read has begun on the connection held waits on.
+// Requests' contexts derive from base.
+func newHTTPServer(serve func(http.ResponseWriter, *http.Request, string), st *stages, held *held, log *slog.Logger,
 	headerTimeout time.Duration, base context.Context) *httpServer {
 	h := &httpServer{ln: newConnQueue(), done: make(chan struct{}, 1)}
 	h.srv = &http.Server{
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h.requests++
-			if h.begun != nil {
-				h.begun()
-			}
+			held.begun()
 			var began time.Time
 			if h.access != nil {
 				began = time.Now()
@@ -48,7 +50,7 @@ func newHTTPServer(serve func(http.ResponseWriter, *http.Request, string), st *s
 				serve(hw, r, r.URL.Path)
 			}()
 			if h.access != nil {
-				h.access.write(httpEntry(r, began, user, hw), st)
+				logRequest(h.access, httpEntry(r, began, user, hw), st)
 			}
 		}),
 		ReadHeaderTimeout: headerTimeout,
@@ -76,6 +78,53 @@ func (h *httpServer) serveConn(c net.Conn) bool {
 
 // close stops the server; the connection being served is not cut.
 func (h *httpServer) close() { h.ln.Close() }
+
+// httpEntry is the access log entry of a request served over HTTP, where
+// the CGI variables %{NAME}e asks for are derived from the request.
+func httpEntry(r *http.Request, began time.Time, user string, w *httpResponse) *accesslog.Entry {
+	peer := peerHost(r.RemoteAddr)
+	return &accesslog.Entry{
+		RemoteAddr: peer, RemoteUser: user, Method: r.Method, URI: r.URL.Path, Query: r.URL.RawQuery,
+		ContentLength: max(r.ContentLength, 0), Status: w.status(), Accepted: began,
+		Env:    func(name string) (string, bool) { return cgiVariable(r, peer, name) },
+		Header: accesslog.ResponseHeader(w.Header()),
+	}
+}
+
+// cgiVariable returns the CGI variable name of an HTTP request, as a web
+// server would have passed it over FastCGI, and whether it would have.
+func cgiVariable(r *http.Request, remoteAddr, name string) (string, bool) {
+	switch name {
+	case "REQUEST_METHOD":
+		return r.Method, true
+	case "REQUEST_URI":
+		return r.RequestURI, true
+	case "SCRIPT_NAME", "DOCUMENT_URI":
+		return r.URL.Path, true
+	case "QUERY_STRING":
+		return r.URL.RawQuery, true
+	case "SERVER_PROTOCOL":
+		return r.Proto, true
+	case "REMOTE_ADDR":
+		return remoteAddr, true
+	case "CONTENT_LENGTH":
+		return strconv.FormatInt(max(r.ContentLength, 0), 10), true
+	case "HTTP_HOST":
+		return r.Host, true
+	}
+	header, ok := strings.CutPrefix(name, "HTTP_")
+	if name == "CONTENT_TYPE" {
+		header, ok = "Content-Type", true
+	}
+	if !ok {
+		return "", false
+	}
+	v := r.Header.Values(strings.ReplaceAll(header, "_", "-"))
+	if len(v) == 0 {
+		return "", false
+	}
+	return strings.Join(v, ", "), true
+}
 
 // connQueue is a net.Listener whose connections are handed to it one by
 // one by the worker's accept loop.

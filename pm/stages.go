@@ -125,6 +125,10 @@ func (s *stages) end() {
 	s.rec.Finished()
 }
 
+// lastRequest returns the CPU time and memory of the last request, as end
+// measured them.
+func (s *stages) lastRequest() (cpuTimes, uint64) { return s.cpuLast, s.memLast }
+
 // heapAllocated returns the bytes the runtime has counted as allocated on
 // the heap since the process started: its difference over a request is
 // what the request allocated (with the little the worker's other

@@ -38,20 +38,25 @@ const statusMaxHeaderBytes = 64 << 10
 // newStatusServer serves cfg's status page and ping on l, with the
 // snapshots of src (the master's Source).
 func newStatusServer(l *listener, cfg *Config, src status.Source, log *slog.Logger) *statusServer {
-	page := &status.Handler{Logger: log, Source: src, Version: cfg.StatusVersion}
-	statusPath, pingPath, ping := cfg.StatusPath, cfg.PingPath, status.Ping(cfg.PingResponse)
-	s := &statusServer{l: l, log: log, conns: map[net.Conn]bool{}, slots: make(chan struct{}, statusMaxConns)}
-	s.serve = func(w http.ResponseWriter, r *http.Request, scriptName string) {
-		switch {
-		case scriptName == statusPath:
-			page.ServeHTTP(w, r)
-		case pingPath != "" && scriptName == pingPath:
-			ping.ServeHTTP(w, r)
-		default:
-			http.Error(w, "File not found.", http.StatusNotFound)
-		}
+	pages := cfg.workerConfig()
+	notFound := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "File not found.", http.StatusNotFound)
+	})
+	rt := newRouter(&pages, src, log, notFound)
+	return &statusServer{l: l, serve: rt.serve, log: log, conns: map[net.Conn]bool{}, slots: make(chan struct{}, statusMaxConns)}
+}
+
+// startStatusServer binds cfg's pm.status_listen and serves it, with the
+// snapshots of src, in a goroutine until close.
+func startStatusServer(cfg *Config, src status.Source, log *slog.Logger) (*statusServer, error) {
+	l, err := listen(kindFastCGI, cfg.StatusListen, cfg)
+	if err != nil {
+		return nil, err
 	}
-	return s
+	s := newStatusServer(l, cfg, src, log)
+	go s.run()
+	log.Info("ready to handle status requests", "listen", l.addr, "protocol", l.kind)
+	return s, nil
 }
 
 // run accepts and serves connections until close, no more than

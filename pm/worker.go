@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/fpmshm/fpmshm/internal/fcgi"
+	"github.com/fpmshm/fpmshm/pm/accesslog"
 	"github.com/fpmshm/fpmshm/scoreboard"
 	"github.com/fpmshm/fpmshm/shm"
-	"github.com/fpmshm/fpmshm/status"
 )
 
 // worker is one worker process: it serves the handler (and the status page
@@ -26,13 +26,11 @@ type worker struct {
 	cfg     workerConfig
 	log     *slog.Logger
 	handler http.Handler
-	status  http.Handler
-	ping    http.Handler
 
 	board    *scoreboard.Board
 	stages   *stages
-	access   *accessLog // nil without access.log
-	slow     *slowlog   // nil without slowlog
+	access   *accesslog.Log // nil without access.log
+	slow     *slowlog       // nil without slowlog
 	acc      *acceptor
 	fcgi     *fcgiServer
 	http     *httpServer
@@ -136,18 +134,12 @@ func (w *worker) setup(h *handover, term context.Context) error {
 	if w.acc, err = newAcceptor(h.listeners); err != nil {
 		return err
 	}
-	if h.cfg.StatusPath != "" {
-		w.status = &status.Handler{Source: withCacheStats(board), Logger: w.log, Version: h.cfg.StatusVersion}
-	}
-	if h.cfg.PingPath != "" {
-		w.ping = status.Ping(h.cfg.PingResponse)
-	}
-	w.fcgi = newFCGIServer(w.dispatch, w.stages, w.log, h.cfg.RequestMaxHeaderBytes)
+	rt := newRouter(&h.cfg, withCacheStats(board), w.log, w.handler)
+	w.fcgi = newFCGIServer(rt.serve, w.stages, w.log, h.cfg.RequestMaxHeaderBytes)
 	if w.contexts, err = newRequestContexts(term); err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
-	w.http = newHTTPServer(w.dispatch, w.stages, w.log, h.cfg.FirstByteTimeout, term)
-	w.http.begun = func() { w.held.begun() }
+	w.http = newHTTPServer(rt.serve, w.stages, &w.held, w.log, h.cfg.FirstByteTimeout, term)
 	if h.cfg.AccessFormat != "" {
 		if w.access, err = newAccessLog(h.accessFD, h.cfg.AccessFormat, h.cfg.Pool, w.log); err != nil {
 			return err
@@ -172,19 +164,6 @@ func openBoard(name string) (*scoreboard.Board, error) {
 		return nil, fmt.Errorf("worker: %w", err)
 	}
 	return b, nil
-}
-
-// dispatch routes a request by its SCRIPT_NAME, as PHP-FPM does: the
-// status page and ping by exact match, everything else to the handler.
-func (w *worker) dispatch(rw http.ResponseWriter, r *http.Request, scriptName string) {
-	switch {
-	case w.status != nil && scriptName == w.cfg.StatusPath:
-		w.status.ServeHTTP(rw, r)
-	case w.ping != nil && scriptName == w.cfg.PingPath:
-		w.ping.ServeHTTP(rw, r)
-	default:
-		w.handler.ServeHTTP(rw, r)
-	}
 }
 
 // serve is the worker's loop, as a PHP-FPM child's: wait for a connection
@@ -226,7 +205,6 @@ func (w *worker) serveFastCGI(c *conn) {
 		return
 	}
 	w.fcgi.start(c)
-	w.fcgi.newContext = func(id uint16) (context.Context, context.CancelFunc) { return w.contexts.forConn(c, id) }
 	for {
 		if !w.waitForRequest(c) {
 			return // stopping: no request has begun on c
@@ -236,7 +214,8 @@ func (w *worker) serveFastCGI(c *conn) {
 			w.endWait(err)
 			return
 		}
-		broken, err := w.fcgi.serveRequest(id)
+		ctx, end := w.contexts.forConn(c, id)
+		broken, err := w.fcgi.serveRequest(ctx, id, end)
 		stop := w.requestDone()
 		if err != nil {
 			w.fcgi.logBroken(err)
@@ -335,7 +314,7 @@ func (w *worker) close() {
 	w.board.Close()
 	closeCaches()
 	if w.access != nil {
-		w.access.close()
+		w.access.Close()
 	}
 	if w.slow != nil {
 		w.slow.close()

@@ -14,7 +14,6 @@ import (
 
 	"github.com/fpmshm/fpmshm/shm"
 	"github.com/fpmshm/fpmshm/shmcache"
-	"github.com/fpmshm/fpmshm/status"
 )
 
 // cacheUsage is the synopsis of fpmshm cache.
@@ -34,19 +33,34 @@ get exits with 1 when KEY has no entry.
 
 `
 
-// runCache is "fpmshm cache".
-func runCache(args []string) int {
+// cacheFlags are the flags of fpmshm cache.
+type cacheFlags struct {
+	t       target
+	name    string
+	raw     bool
+	counter bool
+	limit   int
+}
+
+// flagSet declares the flags of fpmshm cache into f.
+func (f *cacheFlags) flagSet() *flag.FlagSet {
 	fs := flag.NewFlagSet("cache", flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprint(fs.Output(), cacheUsage)
 		fs.PrintDefaults()
 	}
-	var t target
-	t.bindMaster(fs)
-	name := fs.String("cache", "", "the cache's `name` (default: every cache for stats, the only one for get and keys)")
-	raw := fs.Bool("raw", false, "get: write the value's bytes exactly")
-	counter := fs.Bool("counter", false, "get: print the value as a counter (an 8-byte little-endian integer, as Incr stores it)")
-	limit := fs.Int("limit", 100, "keys: list at most this many keys")
+	f.t.bindMaster(fs)
+	fs.StringVar(&f.name, "cache", "", "the cache's `name` (default: every cache for stats, the only one for get and keys)")
+	fs.BoolVar(&f.raw, "raw", false, "get: write the value's bytes exactly")
+	fs.BoolVar(&f.counter, "counter", false, "get: print the value as a counter (an 8-byte little-endian integer, as Incr stores it)")
+	fs.IntVar(&f.limit, "limit", 100, "keys: list at most this many keys")
+	return fs
+}
+
+// runCache is "fpmshm cache".
+func runCache(args []string) int {
+	var f cacheFlags
+	fs := f.flagSet()
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -56,24 +70,12 @@ func runCache(args []string) int {
 		fs.Usage()
 		return 2
 	}
-	fail := func(err error) int {
-		fmt.Fprintln(os.Stderr, "fpmshm cache:", err)
-		return 1
+	names, caches, err := f.attach(op != "stats")
+	for _, c := range caches {
+		defer c.Close()
 	}
-	pid, err := t.masterPID()
 	if err != nil {
-		return fail(err)
-	}
-	names, err := cacheNames(pid, *name, op != "stats")
-	if err != nil {
-		return fail(err)
-	}
-	caches := make([]*shmcache.Cache, len(names))
-	for i, n := range names {
-		if caches[i], err = shmcache.Attach(pid, n); err != nil {
-			return fail(fmt.Errorf("master %d: %w", pid, err))
-		}
-		defer caches[i].Close()
+		return cacheFailed(err)
 	}
 	switch op {
 	case "stats":
@@ -84,43 +86,85 @@ func runCache(args []string) int {
 			printCacheStats(os.Stdout, names[i], c.Stats())
 		}
 	case "get":
-		v, ok := caches[0].Get([]byte(rest[0]))
-		if !ok {
-			return fail(fmt.Errorf("cache %s: no entry for %s", names[0], shown([]byte(rest[0]))))
-		}
-		switch {
-		case *raw:
-			os.Stdout.Write(v)
-		case *counter:
-			if len(v) != 8 {
-				return fail(fmt.Errorf("cache %s: the value of %s is %d bytes long, not an 8-byte counter", names[0], shown([]byte(rest[0])), len(v)))
-			}
-			fmt.Println(int64(binary.LittleEndian.Uint64(v)))
-		default:
-			fmt.Println(shown(v))
-		}
+		return f.get(names[0], caches[0], rest[0])
 	case "keys":
-		if *limit < 0 {
+		if f.limit < 0 {
 			fs.Usage()
 			return 2
 		}
-		listed := 0
-		err := caches[0].Range(func(key, _ []byte) bool {
-			if listed == *limit {
-				return false
-			}
-			fmt.Println(shown(key))
-			listed++
-			return true
-		})
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "fpmshm cache: keys:", err)
-		}
-		if n := caches[0].Len(); listed == *limit && n > listed {
-			fmt.Fprintf(os.Stderr, "fpmshm cache: listed %d of about %d keys (-limit)\n", listed, n)
-		}
+		f.keys(caches[0])
 	}
 	return 0
+}
+
+// cacheFailed reports err and returns the exit code of a failed command.
+func cacheFailed(err error) int {
+	fmt.Fprintln(os.Stderr, "fpmshm cache:", err)
+	return 1
+}
+
+// attach attaches the caches the command reads, which must be one when
+// one is true, and returns them with their names; on an error, those
+// attached so far.
+func (f *cacheFlags) attach(one bool) ([]string, []*shmcache.Cache, error) {
+	pid, err := f.t.masterPID()
+	if err != nil {
+		return nil, nil, err
+	}
+	names, err := cacheNames(pid, f.name, one)
+	if err != nil {
+		return nil, nil, err
+	}
+	var caches []*shmcache.Cache
+	for _, n := range names {
+		c, err := shmcache.Attach(pid, n)
+		if err != nil {
+			return nil, caches, fmt.Errorf("master %d: %w", pid, err)
+		}
+		caches = append(caches, c)
+	}
+	return names, caches, nil
+}
+
+// get prints the value of key in cache c, named name, as -raw or -counter
+// say; it exits with 1 when key has no entry.
+func (f *cacheFlags) get(name string, c *shmcache.Cache, key string) int {
+	v, ok := c.Get([]byte(key))
+	if !ok {
+		return cacheFailed(fmt.Errorf("cache %s: no entry for %s", name, shown([]byte(key))))
+	}
+	switch {
+	case f.raw:
+		os.Stdout.Write(v)
+	case f.counter:
+		if len(v) != 8 {
+			return cacheFailed(fmt.Errorf("cache %s: the value of %s is %d bytes long, not an 8-byte counter", name, shown([]byte(key)), len(v)))
+		}
+		fmt.Println(int64(binary.LittleEndian.Uint64(v)))
+	default:
+		fmt.Println(shown(v))
+	}
+	return 0
+}
+
+// keys lists the keys of c, at most -limit of them, saying so on the
+// standard error when there are more.
+func (f *cacheFlags) keys(c *shmcache.Cache) {
+	listed := 0
+	err := c.Range(func(key, _ []byte) bool {
+		if listed == f.limit {
+			return false
+		}
+		fmt.Println(shown(key))
+		listed++
+		return true
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fpmshm cache: keys:", err)
+	}
+	if n := c.Len(); listed == f.limit && n > listed {
+		fmt.Fprintf(os.Stderr, "fpmshm cache: listed %d of about %d keys (-limit)\n", listed, n)
+	}
 }
 
 // cacheNames returns the names of the caches master pid holds: only, when
@@ -193,29 +237,4 @@ func shown(b []byte) string {
 		}
 	}
 	return string(b)
-}
-
-// cacheStats returns the figures of the caches of t's master, for the
-// OpenMetrics status page; a cache that cannot be read is left out, with a
-// warning.
-func (t *target) cacheStats() []status.CacheStats {
-	pid, err := t.masterPID()
-	if err != nil {
-		return nil
-	}
-	names, err := cacheNames(pid, "", false)
-	if err != nil {
-		return nil // no cache, or none that can be listed
-	}
-	var out []status.CacheStats
-	for _, name := range names {
-		c, err := shmcache.Attach(pid, name)
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "fpmshm status: cache %s left out: %v\n", name, err)
-			continue
-		}
-		out = append(out, status.CacheStats{Name: name, Stats: c.Stats()})
-		c.Close()
-	}
-	return out
 }

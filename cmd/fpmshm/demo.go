@@ -14,6 +14,11 @@ import (
 // "N bytes have been reserved in SHM" line reports.
 func demo(args []string) int {
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: fpmshm demo [-pools N] [-size BYTES] [-v]\n\n"+
+			"Allocates, writes and frees shared memory segments, one per pool, printing the accounting.\n\n")
+		fs.PrintDefaults()
+	}
 	pools := fs.Int("pools", 3, "segments to allocate, one per pool")
 	size := fs.Int("size", 3632, "bytes per segment")
 	verbose := fs.Bool("v", false, "log allocations at debug level")

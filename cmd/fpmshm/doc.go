@@ -11,6 +11,7 @@
 // Run "fpmshm COMMAND -h" for a command's flags.
 //
 // Files: main.go dispatches to the subcommands, one file each (demo.go,
-// serve.go, status.go, top.go, cache.go); demohandler.go is serve's
-// built-in page.
+// serve.go, status.go, top.go, cache.go), each with its usage text;
+// target.go finds the master that status, top and cache read;
+// demohandler.go is serve's built-in page.
 package main

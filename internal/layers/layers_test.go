@@ -34,6 +34,8 @@ var layers = [][]string{
 	{"scoreboard", "shmcache"},
 	// The status page, ping, php-fpm's formats and the metrics collector.
 	{"status"},
+	// The access log: what the process manager's transports fill.
+	{"pm/accesslog"},
 	// The process manager, its directives and its logs.
 	{"pm"},
 	// php-fpm.conf files, read into pm's Config by pm's directives.

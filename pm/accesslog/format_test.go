@@ -1,4 +1,4 @@
-package pm
+package accesslog
 
 import (
 	"bytes"
@@ -71,30 +71,30 @@ func headerIn(m map[string]string) func(string) string {
 	return func(name string) string { return m[name] }
 }
 
-// withoutNUL is a php-fpm line as appendEntry writes it: php-fpm ends a
-// line a value cut short with a NUL, which appendEntry leaves out.
+// withoutNUL is a php-fpm line as Append writes it: php-fpm ends a
+// line a value cut short with a NUL, which Append leaves out.
 func withoutNUL(line string) string {
 	return strings.TrimSuffix(line, "\x00")
 }
 
 // formatLine compiles format, failing the test on an error, and returns
 // e's line.
-func formatLine(t *testing.T, format string, e *accessEntry) string {
+func formatLine(t *testing.T, format string, e *Entry) string {
 	t.Helper()
-	f, err := parseAccessFormat(format)
+	f, err := ParseFormat(format)
 	if err != nil {
-		t.Fatalf("parseAccessFormat(%q): %v", format, err)
+		t.Fatalf("ParseFormat(%q): %v", format, err)
 	}
-	return string(f.appendEntry(nil, e))
+	return string(f.Append(nil, e))
 }
 
-// TestAccessFormatMatchesPHPFPM gives the formatter the requests php-fpm
+// TestFormatMatchesPHPFPM gives the formatter the requests php-fpm
 // logged, with the pids, times, CPU and memory php-fpm reported, and
 // expects php-fpm's lines.
-func TestAccessFormatMatchesPHPFPM(t *testing.T) {
+func TestFormatMatchesPHPFPM(t *testing.T) {
 	ist := time.FixedZone("IST", 5*3600+30*60)
 	nst := time.FixedZone("NST", -(3*3600 + 30*60))
-	all := &accessEntry{
+	all := &Entry{
 		Pool: "all", PID: 28987, PPID: 28985,
 		RemoteAddr: "127.0.0.1", // the FastCGI peer
 		RemoteUser: "bob",       // from HTTP_AUTHORIZATION
@@ -109,22 +109,22 @@ func TestAccessFormatMatchesPHPFPM(t *testing.T) {
 		Env:       lookupIn(map[string]string{"HTTP_HOST": "example.test", "REMOTE_ADDR": "203.0.113.7"}),
 		Header:    headerIn(map[string]string{"X-Test": "hello world"}),
 	}
-	dflt := &accessEntry{
+	dflt := &Entry{
 		Pool: "dflt", Method: "GET", URI: "/plain.php", Script: "/tmp/gold/plain.php", Status: 200,
 		Accepted: time.Unix(1795683274, 0).In(nst), Finished: time.Unix(1795683274, 0).In(nst),
 	}
-	negative := &accessEntry{
+	negative := &Entry{
 		Pool: "www", URI: "/t2.php", Script: "/tmp/afpm/t2.php", ContentLength: -5, Status: 200,
 		Header: headerIn(map[string]string{"Bar": "Foo"}),
 	}
 	for _, c := range []struct {
 		name, format string
-		e            *accessEntry
+		e            *Entry
 		line         string
 	}{
 		{"every directive", phpFPMAllFormat, all, phpFPMAllLine},
-		{"default", defaultAccessFormat, dflt, phpFPMDefaultLine},
-		{"empty values", phpFPMEmptyFormat, &accessEntry{Pool: "empty", Status: 200}, phpFPMEmptyLine},
+		{"default", DefaultFormat, dflt, phpFPMDefaultLine},
+		{"empty values", phpFPMEmptyFormat, &Entry{Pool: "empty", Status: 200}, phpFPMEmptyLine},
 		{"negative content length", phpFPMNegativeFormat, negative, phpFPMNegativeLine},
 	} {
 		if got := formatLine(t, c.format, c.e); got != c.line {
@@ -132,7 +132,7 @@ func TestAccessFormatMatchesPHPFPM(t *testing.T) {
 		}
 	}
 	for _, c := range phpFPMFullLines {
-		e := &accessEntry{Method: "GET", URI: "/plain.php", Query: c.query, Status: 200}
+		e := &Entry{Method: "GET", URI: "/plain.php", Query: c.query, Status: 200}
 		if got, want := formatLine(t, c.format, e), withoutNUL(c.line); got != want {
 			t.Errorf("full line, %s: got %d bytes ending %q, want %d ending %q",
 				c.name, len(got), got[max(len(got)-8, 0):], len(want), want[max(len(want)-8, 0):])
@@ -141,9 +141,9 @@ func TestAccessFormatMatchesPHPFPM(t *testing.T) {
 }
 
 // accessSample is a request with every field set.
-func accessSample() *accessEntry {
+func accessSample() *Entry {
 	nst := time.FixedZone("NST", -(3*3600 + 30*60))
-	return &accessEntry{
+	return &Entry{
 		Pool: "www", PID: 4242, PPID: 4200,
 		RemoteAddr: "192.0.2.10", RemoteUser: "carol",
 		Method: "GET", URI: "/index.php", Query: "x=1", Script: "/srv/www/index.php",
@@ -159,8 +159,8 @@ func accessSample() *accessEntry {
 	}
 }
 
-// TestAccessFormatDirectives checks each directive and its modifiers.
-func TestAccessFormatDirectives(t *testing.T) {
+// TestFormatDirectives checks each directive and its modifiers.
+func TestFormatDirectives(t *testing.T) {
 	for _, c := range []struct{ format, want string }{
 		{"%%", "%"},
 		{"a%%b%%%%", "a%b%%"},
@@ -211,7 +211,7 @@ func TestAccessFormatDirectives(t *testing.T) {
 		{"%s%", "201"}, // a '%' ending the format prints nothing
 		{"%%%", "%"},
 		{"", ""},
-		{defaultAccessFormat, `192.0.2.10 - carol 03/Jan/2021:22:08:09 -0330 "GET /index.php" 201`},
+		{DefaultFormat, `192.0.2.10 - carol 03/Jan/2021:22:08:09 -0330 "GET /index.php" 201`},
 	} {
 		if got := formatLine(t, c.format, accessSample()); got != c.want {
 			t.Errorf("%q: got %q, want %q", c.format, got, c.want)
@@ -219,27 +219,27 @@ func TestAccessFormatDirectives(t *testing.T) {
 	}
 }
 
-// TestAccessFormatEmptyValues checks what php-fpm prints for missing
+// TestFormatEmptyValues checks what php-fpm prints for missing
 // values: "-" for some, nothing for others.
-func TestAccessFormatEmptyValues(t *testing.T) {
+func TestFormatEmptyValues(t *testing.T) {
 	present := func(string) string { return "" }
 	presentEmpty := func(string) (string, bool) { return "", true }
 	for _, c := range []struct {
 		format string
-		e      *accessEntry
+		e      *Entry
 		want   string
 	}{
-		{"%R|%u|%m|%r|%q|%Q|%f|%n", &accessEntry{}, "-||-||||-|-"},
-		{"%{X}e|%{X}o", &accessEntry{}, "-|-"},                                  // nil lookups
-		{"%{X}e|%{X}o", &accessEntry{Env: presentEmpty, Header: present}, "|-"}, // a variable set but empty prints nothing
-		{"%{X}e", &accessEntry{Env: lookupIn(nil)}, "-"},
-		{"%l|%s|%p|%P|%M|%{kilo}M", &accessEntry{}, "0|0|0|0|0|0"},
-		{"%d|%{milli}d|%{micro}d", &accessEntry{}, "0.000|0.000|0"},
-		{"%d|%{micro}d", &accessEntry{Duration: -time.Second}, "0.000|0"},
-		{"%C|%{user}C", &accessEntry{}, "-nan|-nan"}, // 0/0, as glibc prints it
-		{"%C|%{system}C", &accessEntry{CPUUser: 10 * time.Millisecond}, "inf|-nan"},
-		{"%l", &accessEntry{ContentLength: -5}, "18446744073709551611"},
-		{"%{%s}t", &accessEntry{Accepted: time.Unix(0, 0).UTC()}, "0"},
+		{"%R|%u|%m|%r|%q|%Q|%f|%n", &Entry{}, "-||-||||-|-"},
+		{"%{X}e|%{X}o", &Entry{}, "-|-"},                                  // nil lookups
+		{"%{X}e|%{X}o", &Entry{Env: presentEmpty, Header: present}, "|-"}, // a variable set but empty prints nothing
+		{"%{X}e", &Entry{Env: lookupIn(nil)}, "-"},
+		{"%l|%s|%p|%P|%M|%{kilo}M", &Entry{}, "0|0|0|0|0|0"},
+		{"%d|%{milli}d|%{micro}d", &Entry{}, "0.000|0.000|0"},
+		{"%d|%{micro}d", &Entry{Duration: -time.Second}, "0.000|0"},
+		{"%C|%{user}C", &Entry{}, "-nan|-nan"}, // 0/0, as glibc prints it
+		{"%C|%{system}C", &Entry{CPUUser: 10 * time.Millisecond}, "inf|-nan"},
+		{"%l", &Entry{ContentLength: -5}, "18446744073709551611"},
+		{"%{%s}t", &Entry{Accepted: time.Unix(0, 0).UTC()}, "0"},
 	} {
 		if got := formatLine(t, c.format, c.e); got != c.want {
 			t.Errorf("%q: got %q, want %q", c.format, got, c.want)
@@ -247,9 +247,9 @@ func TestAccessFormatEmptyValues(t *testing.T) {
 	}
 }
 
-// TestAccessFormatCPU checks %C against values php-fpm's arithmetic
+// TestFormatCPU checks %C against values php-fpm's arithmetic
 // gives: clock ticks over a float tick rate, then in double precision.
-func TestAccessFormatCPU(t *testing.T) {
+func TestFormatCPU(t *testing.T) {
 	for _, c := range []struct {
 		cpu, wall time.Duration
 		want      string
@@ -260,15 +260,15 @@ func TestAccessFormatCPU(t *testing.T) {
 		{time.Second, time.Second, "100.00"},
 		{2 * time.Second, time.Second, "200.00"},
 	} {
-		e := &accessEntry{CPUUser: c.cpu, Duration: c.wall}
+		e := &Entry{CPUUser: c.cpu, Duration: c.wall}
 		if got := formatLine(t, "%C", e); got != c.want {
 			t.Errorf("%v of %v: got %s, want %s", c.cpu, c.wall, got, c.want)
 		}
 	}
 }
 
-// TestAccessFormatErrors checks the formats php-fpm refuses at start-up.
-func TestAccessFormatErrors(t *testing.T) {
+// TestFormatErrors checks the formats php-fpm refuses at start-up.
+func TestFormatErrors(t *testing.T) {
 	for _, c := range []struct{ format, want string }{
 		{"%x", `"%x": invalid token`},
 		{"ok %m then %Z", `"%Z": invalid token`},
@@ -291,76 +291,76 @@ func TestAccessFormatErrors(t *testing.T) {
 		{"%{FOO}d", `"%{FOO}d": only 'seconds', 'milli', 'milliseconds', 'micro' or 'microseconds' are allowed as a modifier for %d ('FOO')`},
 		{"%{k}M", `"%{k}M": only 'bytes', 'kilo', 'kilobytes', 'mega' or 'megabytes' are allowed as a modifier for %M ('k')`},
 	} {
-		f, err := parseAccessFormat(c.format)
+		f, err := ParseFormat(c.format)
 		if err == nil || err.Error() != c.want {
-			t.Errorf("parseAccessFormat(%q) = %v, %v; want the error %s", c.format, f, err, c.want)
+			t.Errorf("ParseFormat(%q) = %v, %v; want the error %s", c.format, f, err, c.want)
 		}
 	}
 }
 
-// TestAccessFormatAccepted checks odd formats php-fpm 8.2.36 accepts
+// TestFormatAccepted checks odd formats php-fpm 8.2.36 accepts
 // ("php-fpm8.2 -t" says the configuration is fine).
-func TestAccessFormatAccepted(t *testing.T) {
+func TestFormatAccepted(t *testing.T) {
 	for _, s := range []string{
 		"", "%", "abc%", "%%%", "%{}s", "%{}%", "%{}C", "%{}d", "%{}M", "%{}t", "%{%Y}T",
 		"%{x}{%Y}t", "%{mili}d", "%{miliseconds}d", "%{MILLI}d", "%{Kilo}M", "%{TOTAL}C",
 		"%{a b}e", "%{a}e", "%{%Q %5_E%}t",
 	} {
-		if _, err := parseAccessFormat(s); err != nil {
-			t.Errorf("parseAccessFormat(%q): %v", s, err)
+		if _, err := ParseFormat(s); err != nil {
+			t.Errorf("ParseFormat(%q): %v", s, err)
 		}
 	}
 }
 
-// TestAccessFormatLineLimit checks that the 1024-byte limit counts from
+// TestFormatLineLimit checks that the 1024-byte limit counts from
 // the start of the line, not of the buffer appended to.
-func TestAccessFormatLineLimit(t *testing.T) {
-	f, err := parseAccessFormat("%q%q")
+func TestFormatLineLimit(t *testing.T) {
+	f, err := ParseFormat("%q%q")
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &accessEntry{Query: strings.Repeat("q", 600)}
-	b := f.appendEntry([]byte("prefix "), e)
-	if !bytes.HasPrefix(b, []byte("prefix ")) || len(b)-len("prefix ") != accessLineMax-1 {
-		t.Errorf("line of %d bytes after the prefix, want %d", len(b)-len("prefix "), accessLineMax-1)
+	e := &Entry{Query: strings.Repeat("q", 600)}
+	b := f.Append([]byte("prefix "), e)
+	if !bytes.HasPrefix(b, []byte("prefix ")) || len(b)-len("prefix ") != lineMax-1 {
+		t.Errorf("line of %d bytes after the prefix, want %d", len(b)-len("prefix "), lineMax-1)
 	}
 	e.Query = strings.Repeat("q", 511)
-	if b := f.appendEntry(nil, e); len(b) != 1022 {
+	if b := f.Append(nil, e); len(b) != 1022 {
 		t.Errorf("line of %d bytes, want all 1022", len(b))
 	}
 }
 
-// FuzzAccessFormat compiles any format; one that compiles must print any
+// FuzzFormat compiles any format; one that compiles must print any
 // entry without panicking, within the line limit, after what the buffer
 // held, and a format without '%' prints itself.
-func FuzzAccessFormat(f *testing.F) {
+func FuzzFormat(f *testing.F) {
 	for _, s := range []string{
-		defaultAccessFormat, phpFPMAllFormat, phpFPMEmptyFormat, "", "%", "%{", "%{a}{b}t", "%{x}%",
+		DefaultFormat, phpFPMAllFormat, phpFPMEmptyFormat, "", "%", "%{", "%{a}{b}t", "%{x}%",
 		"%{%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y%Y}t", "%{%128Y}T",
 		"%{%-_^#10Ez %E %O%%}T", "%{%2147483648c}t", strings.Repeat("x", 1100), "%q%q%q",
 		"\xff%\xc3", "%{\x00}e", "%{" + strings.Repeat("N", 200) + "}o",
 	} {
 		f.Add(s)
 	}
-	long := &accessEntry{Query: strings.Repeat("q", 2000), URI: strings.Repeat("/", 2000),
+	long := &Entry{Query: strings.Repeat("q", 2000), URI: strings.Repeat("/", 2000),
 		Env:    func(name string) (string, bool) { return strings.Repeat(name, 20), true },
 		Header: func(name string) string { return name }}
-	entries := []*accessEntry{accessSample(), {}, long}
+	entries := []*Entry{accessSample(), {}, long}
 	f.Fuzz(func(t *testing.T, s string) {
-		af, err := parseAccessFormat(s)
+		af, err := ParseFormat(s)
 		if err != nil {
 			if af != nil {
-				t.Fatalf("parseAccessFormat(%q) returned a format and the error %v", s, err)
+				t.Fatalf("ParseFormat(%q) returned a format and the error %v", s, err)
 			}
 			return
 		}
 		const prefix = "prefix "
 		for _, e := range entries {
-			line := af.appendEntry([]byte(prefix), e)
-			if !bytes.HasPrefix(line, []byte(prefix)) || len(line)-len(prefix) > accessLineMax {
+			line := af.Append([]byte(prefix), e)
+			if !bytes.HasPrefix(line, []byte(prefix)) || len(line)-len(prefix) > lineMax {
 				t.Fatalf("%q: line %q", s, line)
 			}
-			if !strings.Contains(s, "%") && string(line[len(prefix):]) != s[:min(len(s), accessLineMax)] {
+			if !strings.Contains(s, "%") && string(line[len(prefix):]) != s[:min(len(s), lineMax)] {
 				t.Fatalf("%q: line %q", s, line)
 			}
 		}
