@@ -121,8 +121,11 @@ func (m *master) run(ctx context.Context, ev events) error {
 		m.startWorkers()
 	}
 	var killTimer <-chan time.Time
+	beat := newHeartbeatTicker()
+	defer beat.stop()
 	done := ctx.Done()
 	for m.stopping == running || len(m.kids) > 0 {
+		beat.every(heartbeatEvery(m.cfg)) // a reload may change the timeouts
 		select {
 		case <-done:
 			done = nil
@@ -138,6 +141,8 @@ func (m *master) run(ctx context.Context, ev events) error {
 			r.reply <- snapshotReply{snap, err}
 		case <-tick.C:
 			m.maintain()
+		case <-beat.c:
+			m.heartbeat()
 		case <-shortage:
 			if m.newShortage() { // the maintenance is brought forward
 				m.maintain()
