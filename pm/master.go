@@ -112,6 +112,7 @@ func (m *master) run(ctx context.Context, ev events) error {
 		defer cancel()
 		go watchDemand(wctx, m.ls, demand)
 	}
+	m.updateListenQueue() // the first status shows the listen queue, not zeros until the first maintenance
 	select {
 	case s := <-ev.signals: // one that came while the pool was starting
 		m.onSignal(s)
