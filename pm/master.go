@@ -184,8 +184,7 @@ func (m *master) onSignal(s os.Signal) {
 		m.log.Info("Reloading workers ... (SIGUSR2)")
 		m.reload()
 	case syscall.SIGUSR1:
-		m.log.Info("Reopening log files ... (SIGUSR1)")
-		m.reopenLogs()
+		m.reopenLogFiles()
 	}
 }
 
