@@ -121,6 +121,8 @@ func (m *master) run(ctx context.Context, ev events) error {
 	if m.stopping == running && len(m.kids) == 0 { // a reload has started them
 		m.startWorkers()
 	}
+	sd := startSystemd(m.cfg, m.log)
+	defer sd.stop()
 	var killTimer <-chan time.Time
 	beat := newHeartbeatTicker()
 	defer beat.stop()
@@ -153,6 +155,13 @@ func (m *master) run(ctx context.Context, ev events) error {
 			m.onDemand()
 		case <-killTimer:
 			m.signalAll(syscall.SIGKILL, "")
+		case <-sd.c:
+			if snap, err := m.board.Snapshot(false); err == nil {
+				sd.beat(snap)
+			}
+		}
+		if m.stopping != running {
+			sd.stop()
 		}
 		if m.stopping == stopNow && killTimer == nil {
 			killTimer = time.After(killGrace)

@@ -108,7 +108,7 @@ func (m *master) reopenLogFiles() {
 		}
 		*l.f = f
 		names, fds = append(names, l.name), append(fds, int(f.Fd()))
-		m.log.Info(l.directive + " file re-opened")
+		m.log.Info(l.name + " log file re-opened")
 	}
 	if len(fds) == 0 {
 		return
