@@ -22,7 +22,7 @@ import (
 //	                   pid, a line): from then on it takes SIGQUIT as a graceful stop
 //	FPMSHM_ACCESS_FD   the access log, opened by the master for appending (when access.log is set)
 //	FPMSHM_SLOWLOG_FD  the slowlog, likewise (when slowlog is set)
-//	FPMSHM_LOGS_FD     a datagram socket on which the master sends the worker its logs
+//	FPMSHM_LOGS_FD     a socket on which the master sends the worker its logs
 //	                   anew when it reopens them (SIGUSR1), see reopen.go
 //	FPMSHM_BOARD       the name of the scoreboard segment, handed over by the shm package
 //	                   (which names its own descriptors in FPMSHM_SEGMENTS)

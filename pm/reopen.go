@@ -14,7 +14,7 @@ import (
 // Reopening the logs in place (SIGUSR1, after a log rotation). The master
 // opens error_log, access.log and the slowlog anew at their paths, as it
 // opened them at its start, and sends each worker its descriptors of the
-// new files on the worker's own datagram socket (SCM_RIGHTS). The worker
+// new files on the worker's own socket (SCM_RIGHTS, see sys.PacketPair). The worker
 // puts each in place of the descriptor it writes to (dup2): its standard
 // error, its access log, its slowlog. Its next line goes to the new file;
 // no worker is restarted and no counter reset. The files are opened by
@@ -36,7 +36,7 @@ const maxLogs = 3
 // logsSocket returns the two ends of a new worker's logs socket: the
 // master's, and the worker's, to hand over.
 func logsSocket() (mine, theirs *os.File, err error) {
-	a, b, err := sys.DatagramPair()
+	a, b, err := sys.PacketPair()
 	if err != nil {
 		return nil, nil, fmt.Errorf("make the socket to send its logs on: %w", err)
 	}
@@ -92,9 +92,12 @@ func (m *master) reopenLogFiles() {
 		}
 	}
 	for _, l := range []struct {
-		name, directive, path string
-		f                     **os.File
-	}{{logAccess, "access.log", c.AccessLog, &m.set.access}, {logSlowlog, "slowlog", c.Slowlog, &m.set.slowlog}} {
+		name, directive, path, reopened string
+		f                               **os.File
+	}{
+		{logAccess, "access.log", c.AccessLog, "access log file re-opened", &m.set.access}, // php-fpm's words
+		{logSlowlog, "slowlog", c.Slowlog, "slowlog file re-opened", &m.set.slowlog},
+	} {
 		if l.path == "" {
 			continue
 		}
@@ -108,7 +111,7 @@ func (m *master) reopenLogFiles() {
 		}
 		*l.f = f
 		names, fds = append(names, l.name), append(fds, int(f.Fd()))
-		m.log.Info(l.name + " log file re-opened")
+		m.log.Info(l.reopened)
 	}
 	if len(fds) == 0 {
 		return
@@ -126,7 +129,8 @@ func (m *master) reopenLogFiles() {
 // takeLogs puts each log the master sends on the logs socket fd in place of
 // this worker's: its standard error, and the access log and slowlog at the
 // descriptors access and slowlog (-1: the worker has none). It returns
-// when the socket fails: the master is gone. A message that does not read
+// when the socket ends or fails: the master is gone (where the socket is a
+// datagram one, it waits until the worker exits). A message that does not read
 // as the master writes them is logged and its descriptors closed.
 func takeLogs(fd, access, slowlog int, log *slog.Logger) {
 	syscall.CloseOnExec(fd)
@@ -150,7 +154,7 @@ func takeLogs(fd, access, slowlog int, log *slog.Logger) {
 	buf, oob := make([]byte, 64), make([]byte, sys.RightsSpace(maxLogs))
 	for {
 		n, oobn, _, _, err := uc.ReadMsgUnix(buf, oob)
-		if err != nil {
+		if err != nil || (n == 0 && oobn == 0) { // the master's end is closed
 			return
 		}
 		fds, err := sys.ParseRights(oob[:oobn])

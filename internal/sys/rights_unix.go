@@ -8,13 +8,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// DatagramPair returns a connected pair of unix datagram sockets, both
-// close-on-exec (handed to a child, the one handed over is dup'ed without
-// the flag).
-func DatagramPair() (a, b int, err error) {
+// PacketPair returns a connected pair of unix sockets that keep message
+// boundaries, both close-on-exec (handed to a child, the one handed over is
+// dup'ed without the flag). Where the system has SOCK_SEQPACKET (Linux,
+// FreeBSD) they are of that type, and a read at one end ends (0 bytes)
+// once the other is closed; elsewhere they are datagram sockets, whose
+// reads wait for good.
+func PacketPair() (a, b int, err error) {
 	syscall.ForkLock.RLock()
 	defer syscall.ForkLock.RUnlock()
-	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_DGRAM, 0)
+	fds, err := unix.Socketpair(unix.AF_UNIX, packetType, 0)
 	if err != nil {
 		return -1, -1, err
 	}
@@ -24,7 +27,7 @@ func DatagramPair() (a, b int, err error) {
 }
 
 // SendRights sends body with the descriptors fds (SCM_RIGHTS) on the
-// datagram socket sock, without blocking: a full socket buffer is EAGAIN.
+// socket sock (see PacketPair), without blocking: a full socket buffer is EAGAIN.
 func SendRights(sock int, body []byte, fds []int) error {
 	return unix.Sendmsg(sock, body, unix.UnixRights(fds...), nil, unix.MSG_DONTWAIT)
 }
