@@ -11,7 +11,8 @@
 // Files, by idea:
 //   - run.go: Run, in the master and in a worker; config.go: Config.
 //   - master.go, maintenance.go, ondemand.go, reload.go, signals.go: the
-//     master loop, pm.max_children/spare-server decisions, reloads, signals.
+//     master loop, pm.max_children/spare-server decisions, reloads, signals;
+//     heartbeat.go: the request timeouts; systemd.go: Type=notify.
 //   - spawn*.go, handover.go, ready.go, account.go: starting workers and
 //     what the master hands each of them.
 //   - worker.go, accept.go, held.go, conn.go, reqctx.go, stages.go, board.go:
@@ -19,6 +20,7 @@
 //   - serve_fcgi.go, fcgi_response.go, serve_http.go, http_response.go: the
 //     FastCGI and HTTP transports.
 //   - statuslisten.go, statusconn.go: pm.status_listen, served by the master.
-//   - accesslog.go, accessformat.go, slowlog.go, logs.go: the logs.
+//   - accesslog.go, accessformat.go, slowlog.go, logs.go: the logs;
+//     reopen.go: reopening them in place (SIGUSR1).
 //   - ini.go: php-fpm.conf files; caches.go: the pool's shared caches.
 package pm
