@@ -140,6 +140,14 @@ type Config struct {
 	// the standard error.
 	ErrorLog string
 
+	// SystemdInterval is [global] systemd_interval: under systemd with
+	// Type=notify ($NOTIFY_SOCKET), how often the master sends php-fpm's
+	// status line ("Processes active: 0, idle: 2, Requests: 3, slow: 0,
+	// Traffic: 0.30req/sec"); 10s when zero, never when negative (php-fpm's
+	// systemd_interval = 0). The master says READY=1 once it listens either
+	// way.
+	SystemdInterval time.Duration
+
 	// NoScoreboard turns off the workers' scoreboard updates (and the
 	// CPU and memory readings that go with them). It exists to measure what
 	// the scoreboard costs; it requires pm = static, as the other modes

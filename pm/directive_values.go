@@ -93,6 +93,27 @@ func duration(at func(*Config) *time.Duration) field[time.Duration] {
 	}}
 }
 
+// systemdInterval is systemd_interval's field. php-fpm's 0 (no status
+// lines) is held as a negative interval, so that an unset Config's zero
+// takes the default.
+func systemdInterval() field[time.Duration] {
+	at := func(c *Config) *time.Duration { return &c.SystemdInterval }
+	parse := func(s string) (time.Duration, error) {
+		d, err := ParseDuration(s)
+		if err == nil && d == 0 {
+			d = -1
+		}
+		return d, err
+	}
+	show := func(d time.Duration) string {
+		if d < 0 {
+			return "0"
+		}
+		return formatDuration(d)
+	}
+	return field[time.Duration]{at, parse, show, nil}
+}
+
 // boolean is a yes/no field.
 func boolean(at func(*Config) *bool) field[bool] { return field[bool]{at, parseBool, formatBool, nil} }
 

@@ -72,6 +72,8 @@ var directives = []Directive{
 		Usage: "send the master's and workers' standard error to this `file` (empty: keep it)"},
 	{Name: "process_control_timeout", Section: GlobalSection, value: duration(func(c *Config) *time.Duration { return &c.ProcessControlTimeout }),
 		Usage: "SIGTERM a worker told to stop and still finishing its request after this `timeout` (0: wait)"},
+	{Name: "systemd_interval", Section: GlobalSection, Default: "10s", Restart: true, value: systemdInterval(),
+		Usage: "under systemd (Type=notify), send php-fpm's status line every `interval` (0: never)"},
 
 	// fpmshm's own settings, which php-fpm.conf has no directive for.
 	{Name: "pool", Section: NoSection, Default: DefaultPool, Restart: true, value: text(func(c *Config) *string { return &c.Pool }),

@@ -153,7 +153,7 @@ func TestRestartOnlyIsTheTable(t *testing.T) {
 			restart = append(restart, d.Name)
 		}
 	}
-	want := []string{"pid", "pool", "http", "no-scoreboard", "pm", "pm.max_children", "listen", "listen.backlog",
+	want := []string{"pid", "systemd_interval", "pool", "http", "no-scoreboard", "pm", "pm.max_children", "listen", "listen.backlog",
 		"listen.owner", "listen.group", "listen.mode", "pm.status_listen", "cache.NAME"}
 	if !slices.Equal(restart, want) {
 		t.Errorf("a reload keeps %q, want %q", restart, want)
@@ -219,5 +219,27 @@ func TestBindFlags(t *testing.T) {
 		if err := fs.Parse(args); err == nil {
 			t.Errorf("%q accepted", args)
 		}
+	}
+}
+
+// php-fpm's systemd_interval = 0 turns the status lines off; unset, it is
+// 10 seconds.
+func TestSystemdIntervalZeroIsNever(t *testing.T) {
+	d, ok := LookupDirective(GlobalSection, "systemd_interval")
+	if !ok {
+		t.Fatal("systemd_interval is not a [global] directive")
+	}
+	var c Config
+	if err := d.Set(&c, "systemd_interval", "0"); err != nil {
+		t.Fatal(err)
+	}
+	c.SetDefaults()
+	if c.SystemdInterval >= 0 {
+		t.Errorf("systemd_interval = 0 gives %v, want a negative interval (never)", c.SystemdInterval)
+	}
+	var unset Config
+	unset.SetDefaults()
+	if unset.SystemdInterval != 10*time.Second {
+		t.Errorf("unset systemd_interval is %v, want 10s", unset.SystemdInterval)
 	}
 }

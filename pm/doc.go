@@ -15,7 +15,8 @@
 //   - run.go: Run, in the master and in a worker; resources.go: what the
 //     master opens and closes; config.go: Config.
 //   - master.go, maintenance.go, ondemand.go, reload.go, signals.go: the
-//     master loop, pm.max_children/spare-server decisions, reloads, signals.
+//     master loop, pm.max_children/spare-server decisions, reloads, signals;
+//     heartbeat.go: the request timeouts; systemd.go: Type=notify.
 //   - spawn*.go, handover.go, ready.go, account.go: starting workers and
 //     what the master hands each of them.
 //   - worker.go, accept.go, held.go, conn.go, reqctx.go, stages.go, board.go:
@@ -25,7 +26,7 @@
 //     route.go: the status page, ping and the handler, by SCRIPT_NAME.
 //   - statuslisten.go, statusconn.go: pm.status_listen, served by the master.
 //   - access.go (the worker's side of package accesslog), slowlog.go,
-//     logs.go: the logs.
+//     logs.go: the logs; reopen.go: reopening them in place (SIGUSR1).
 //   - directives.go: the directives; directive_values.go: their values in
 //     a Config; directive_flags.go: as flags; parse.go: PHP-FPM's forms
 //     of sizes, modes and timeouts. caches.go: the pool's shared caches.

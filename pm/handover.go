@@ -22,6 +22,8 @@ import (
 //	                   pid, a line): from then on it takes SIGQUIT as a graceful stop
 //	FPMSHM_ACCESS_FD   the access log, opened by the master for appending (when access.log is set)
 //	FPMSHM_SLOWLOG_FD  the slowlog, likewise (when slowlog is set)
+//	FPMSHM_LOGS_FD     a socket on which the master sends the worker its logs
+//	                   anew when it reopens them (SIGUSR1), see reopen.go
 //	FPMSHM_BOARD       the name of the scoreboard segment, handed over by the shm package
 //	                   (which names its own descriptors in FPMSHM_SEGMENTS)
 //	FPMSHM_CONFIG      the worker's settings, JSON (workerConfig), with the names of the
@@ -38,12 +40,13 @@ const (
 	envReadyFD   = "FPMSHM_READY_FD"
 	envAccessFD  = "FPMSHM_ACCESS_FD"
 	envSlowlogFD = "FPMSHM_SLOWLOG_FD"
+	envLogsFD    = "FPMSHM_LOGS_FD"
 	envBoard     = "FPMSHM_BOARD"
 	envConfig    = "FPMSHM_CONFIG"
 )
 
 // handoverVars are the variables of the hand-over.
-var handoverVars = []string{envWorker, envSlot, envListenFDs, envParentFD, envReadyFD, envAccessFD, envSlowlogFD, envBoard, envConfig}
+var handoverVars = []string{envWorker, envSlot, envListenFDs, envParentFD, envReadyFD, envAccessFD, envSlowlogFD, envLogsFD, envBoard, envConfig}
 
 // IsWorker reports whether this process was started by a master as one of
 // its workers: pm.Run then serves requests instead of managing a pool.
@@ -83,6 +86,7 @@ type handover struct {
 	readyFD   int
 	accessFD  int // -1 without an access log
 	slowlogFD int // -1 without a slowlog
+	logsFD    int // -1 when the master sends no logs anew
 	board     string
 	cfg       workerConfig
 }
@@ -119,6 +123,9 @@ func readHandover() (*handover, error) {
 		return nil, err
 	}
 	if h.slowlogFD, err = optionalFD(envSlowlogFD); err != nil {
+		return nil, err
+	}
+	if h.logsFD, err = optionalFD(envLogsFD); err != nil {
 		return nil, err
 	}
 	h.board = os.Getenv(envBoard)

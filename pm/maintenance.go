@@ -51,21 +51,18 @@ func (m *master) view() (*poolView, error) {
 	return v, nil
 }
 
-// maintain is the once-a-second maintenance: listen queue, request
-// timeouts, then the pool size as pm asks.
+// maintain is the once-a-second maintenance: listen queue, workers told
+// to stop that are late, then the pool size as pm asks. The request
+// timeouts have a heartbeat of their own (see heartbeat).
 func (m *master) maintain() {
 	m.updateListenQueue()
 	m.checkRetiring()
-	if m.stopping != running && len(m.kids) == 0 {
+	if m.stopping != running {
 		return
 	}
 	v, err := m.view()
 	if err != nil {
 		m.log.Error("read the scoreboard", "err", err)
-		return
-	}
-	m.checkRequests(v)
-	if m.stopping != running {
 		return
 	}
 	for ; m.respawnDue > 0 && len(m.kids) < m.cfg.MaxChildren; m.respawnDue-- {

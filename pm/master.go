@@ -112,6 +112,7 @@ func (m *master) run(ctx context.Context, ev events) error {
 		defer cancel()
 		go watchDemand(wctx, m.ls, demand)
 	}
+	m.updateListenQueue() // the first status shows the listen queue, not zeros until the first maintenance
 	select {
 	case s := <-ev.signals: // one that came while the pool was starting
 		m.onSignal(s)
@@ -120,9 +121,14 @@ func (m *master) run(ctx context.Context, ev events) error {
 	if m.stopping == running && len(m.kids) == 0 { // a reload has started them
 		m.startWorkers()
 	}
+	sd := startSystemd(m.cfg, m.log)
+	defer sd.stop()
 	var killTimer <-chan time.Time
+	beat := newHeartbeatTicker()
+	defer beat.stop()
 	done := ctx.Done()
 	for m.stopping == running || len(m.kids) > 0 {
+		beat.every(heartbeatEvery(m.cfg)) // a reload may change the timeouts
 		select {
 		case <-done:
 			done = nil
@@ -138,6 +144,8 @@ func (m *master) run(ctx context.Context, ev events) error {
 			r.reply <- snapshotReply{snap, err}
 		case <-tick.C:
 			m.maintain()
+		case <-beat.c:
+			m.heartbeat()
 		case <-shortage:
 			if m.newShortage() { // the maintenance is brought forward
 				m.maintain()
@@ -147,6 +155,13 @@ func (m *master) run(ctx context.Context, ev events) error {
 			m.onDemand()
 		case <-killTimer:
 			m.signalAll(syscall.SIGKILL, "")
+		case <-sd.c:
+			if snap, err := m.board.Snapshot(false); err == nil {
+				sd.beat(snap)
+			}
+		}
+		if m.stopping != running {
+			sd.stop()
 		}
 		if m.stopping == stopNow && killTimer == nil {
 			killTimer = time.After(killGrace)
@@ -178,8 +193,7 @@ func (m *master) onSignal(s os.Signal) {
 		m.log.Info("Reloading workers ... (SIGUSR2)")
 		m.reload()
 	case syscall.SIGUSR1:
-		m.log.Info("Reopening log files ... (SIGUSR1)")
-		m.reopenLogs()
+		m.reopenLogFiles()
 	}
 }
 

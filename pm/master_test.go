@@ -311,14 +311,14 @@ func TestRequestTimeoutsDecisions(t *testing.T) {
 	}
 	for range 5 {
 		b.now = b.now.Add(time.Second)
-		m.maintain()
+		m.heartbeat()
 	}
 	sigs := c.proc.(*fakeProc).sigs
 	if len(sigs) != 1 || sigs[0] != syscall.SIGTERM {
 		t.Errorf("a request past request_terminate_timeout: its worker got %v, want SIGTERM first", sigs)
 	}
 	b.now = b.now.Add(killGrace)
-	m.maintain()
+	m.heartbeat()
 	if b.slowReqs != 1 {
 		t.Errorf("one request past request_slowlog_timeout counted %d times", b.slowReqs)
 	}
@@ -329,7 +329,7 @@ func TestRequestTimeoutsDecisions(t *testing.T) {
 	b.setAll(scoreboard.Running) // a new request
 	for range 3 {
 		b.now = b.now.Add(time.Second)
-		m.maintain()
+		m.heartbeat()
 	}
 	if b.slowReqs != 2 {
 		t.Errorf("a second slow request: counted %d in all, want 2", b.slowReqs)

@@ -17,17 +17,6 @@ func (m *master) reload() {
 	})
 }
 
-// reopenLogs reopens error_log, the access log and the slowlog and
-// replaces the workers, which then write to the files now at their paths
-// (SIGUSR1, after a log rotation).
-func (m *master) reopenLogs() {
-	if m.cfg.AccessLog == "" && m.cfg.Slowlog == "" && m.cfg.ErrorLog == "" {
-		m.log.Info("SIGUSR1: no error_log, access.log or slowlog: nothing to reopen")
-		return
-	}
-	m.renew(func() (Config, error) { return *m.cfg, nil })
-}
-
 // renew takes up the configuration next gives (reopening the logs)
 // and replaces every worker with a new generation: the old ones are told
 // to finish their request and exit, and new ones start in the slots that

@@ -12,9 +12,8 @@ type waitStatus = syscall.WaitStatus
 
 // masterSignals are the signals the master handles, as PHP-FPM's master:
 // SIGTERM and SIGINT stop at once, SIGQUIT stops gracefully, SIGUSR2
-// reloads the configuration and the workers, SIGUSR1 reopens the access
-// log (and replaces the workers, which hold it open). The master's own log
-// goes to the standard error, which needs no reopening.
+// reloads the configuration and the workers, SIGUSR1 reopens the logs
+// (error_log, access.log, slowlog), which the workers take up in place.
 var masterSignals = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2}
 
 // signalName returns a signal's name ("SIGKILL").

@@ -155,9 +155,22 @@ func (s *execSpawner) spawn(slot, gen int, set *spawnSettings) (int, process, er
 			cmd.Env = append(cmd.Env, log.env+"="+strconv.Itoa(3+len(cmd.ExtraFiles)-1))
 		}
 	}
+	logs, theirs, err := logsSocket()
+	if err != nil {
+		return 0, nil, fmt.Errorf("worker of slot %d: %w", slot, err)
+	}
+	defer theirs.Close() // the worker has its copy once started
+	cmd.ExtraFiles = append(cmd.ExtraFiles, theirs)
+	cmd.Env = append(cmd.Env, envLogsFD+"="+strconv.Itoa(3+len(cmd.ExtraFiles)-1))
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: set.cred}
 	dieWithMaster(cmd)
+	started := false
+	defer func() {
+		if !started {
+			logs.Close()
+		}
+	}()
 	if err := s.seg.ShareWith(cmd); err != nil {
 		return 0, nil, fmt.Errorf("hand the scoreboard to worker of slot %d: %w", slot, err)
 	}
@@ -170,10 +183,12 @@ func (s *execSpawner) spawn(slot, gen int, set *spawnSettings) (int, process, er
 		}
 		return 0, nil, fmt.Errorf("start worker of slot %d: %w", slot, err)
 	}
+	started = true
 	pid := cmd.Process.Pid
 	go func() {
 		e := exitEvent{pid: pid}
 		err := cmd.Wait()
+		logs.Close()
 		e.err = err
 		if cmd.ProcessState != nil {
 			if ws, ok := cmd.ProcessState.Sys().(waitStatus); ok {
@@ -182,7 +197,7 @@ func (s *execSpawner) spawn(slot, gen int, set *spawnSettings) (int, process, er
 		}
 		s.exits <- e
 	}()
-	return pid, cmd.Process, nil
+	return pid, &workerProcess{cmd.Process, logs}, nil
 }
 
 // describeExit says how a worker ended, as PHP-FPM's log does, and

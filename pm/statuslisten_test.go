@@ -2,6 +2,7 @@ package pm
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -72,5 +73,21 @@ func TestStatusListenWhileBusy(t *testing.T) {
 	}
 	if err := <-busy; err != nil {
 		t.Errorf("the long request: %v", err)
+	}
+}
+
+// TestListenQueueLenAtStart: the master's first status page, asked for at
+// once, shows the listen queue's size, as the workers' page does, not 0
+// until the first maintenance a second later.
+func TestListenQueueLenAtStart(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "status.sock")
+	p := startPool(t, Config{PM: Static, MaxChildren: 1, StatusListen: sock, ListenBacklog: 37})
+	p.waitFor("the status socket", 5*time.Second, func() bool { _, err := os.Stat(sock); return err == nil })
+	var page map[string]any
+	if err := json.Unmarshal([]byte(statusOverFastCGI(t, sock, "json")), &page); err != nil {
+		t.Fatal(err)
+	}
+	if got := page["listen queue len"]; got != float64(2*37) {
+		t.Errorf("listen queue len in the master's first status: %v, want %d (listen.backlog of the FastCGI and HTTP sockets)", got, 2*37)
 	}
 }

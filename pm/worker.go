@@ -74,6 +74,9 @@ func runWorker(ctx context.Context, cfg Config, handler http.Handler) error {
 	}
 	log := cfg.logger().With("pool", h.cfg.Pool, "pid", os.Getpid())
 	go watchMaster(h.parentFD, log)
+	if h.logsFD >= 0 {
+		go takeLogs(h.logsFD, h.accessFD, h.slowlogFD, log)
+	}
 	term, terminate := context.WithCancel(context.Background())
 	defer terminate()
 	w := &worker{cfg: h.cfg, log: log, handler: handler}
