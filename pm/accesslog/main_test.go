@@ -1,0 +1,9 @@
+package accesslog
+
+import (
+	"testing"
+
+	"github.com/fpmshm/fpmshm/internal/testproc"
+)
+
+func TestMain(m *testing.M) { testproc.Main(m) }
