@@ -65,7 +65,7 @@ func hashKey(seed uint64, key []byte) uint64 { return hash64(seed, key) }
 
 // checksum returns the 32-bit check of p with seed: what an entry's
 // header, key, value and CAS generation, and the superblock, are guarded
-// by. Any change to p changes it but with a chance of 1 in 2^32.
+// by. A change to p leaves it the same with a chance of about 1 in 2^32.
 func checksum(seed uint64, p []byte) uint32 {
 	h := hash64(seed^hashK4, p)
 	return uint32(h ^ h>>32)
