@@ -53,7 +53,7 @@ func (c *Cache) Incr(key []byte, delta int64, ttl time.Duration) (int64, error) 
 	in := &t.st.counter
 	binary.LittleEndian.PutUint64(wordBytes(&in.value), uint64(n))
 	binary.LittleEndian.PutUint64(wordBytes(&in.cas), t.st.casGen)
-	in.crc = crc(f.h.pcrc, counterTail(in))
+	in.vsum = tailSum(f.h.hash, counterTail(in))
 	t.makeOdd()
 	t.changing(f.slot / bucketWords)
 	t.arm(intentIncr, f.slot, f.word, f.word)
@@ -74,9 +74,7 @@ func (c *Cache) Decr(key []byte, delta int64, ttl time.Duration) (int64, error) 
 
 // counterTail returns the new value and CAS generation an intent holds,
 // as they follow the key in a counter entry (little-endian bytes): the
-// last 16 bytes the checksum covers. They are read from the counter record
-// in the segment: a buffer on the stack would escape to the heap through
-// hash/crc32.
+// last 16 bytes, all that vsum covers.
 func counterTail(in *counterRecord) []byte {
 	return unsafe.Slice((*byte)(unsafe.Pointer(&in.value)), 16)
 }
@@ -86,7 +84,7 @@ func counterTail(in *counterRecord) []byte {
 func (c *Cache) setCounter(off uint64, h *entryHeader, in *counterRecord) {
 	copy(c.tailAt(off, h), counterTail(in))
 	crashPoint(cpCounterTorn)
-	c.entry(off).crc = in.crc
+	c.entry(off).vsum = in.vsum
 }
 
 // wordBytes returns the 8 bytes of *p.

@@ -29,7 +29,7 @@
 // # Layout
 //
 // The segment holds, each part aligned to 64 bytes: a 64-byte superblock
-// (the parameters and their CRC32C); 64 process slots of read counters;
+// (the parameters and their checksum); 64 process slots of read counters;
 // one header per stripe; the index, per stripe a fixed array of 64-byte
 // buckets, each a version word and 7 slots of 8 bytes; the page
 // descriptors (class, use count, lane, list links and a chunk bitmap per
@@ -58,11 +58,12 @@
 // bytes, then steps of 16 up to 256, then about 1/8 apart, up to a page).
 // An entry is a 32-byte header (checksums, key hash, expiry, lengths,
 // class, magic), the key, the value and an 8-byte CAS generation, checked
-// by a CRC32C over all of it, kept in two parts: one over the header's
-// fields and the key, continued over the value and the generation. A read
-// checks the second (it compares the key and checks the header's fields
-// itself); Check and repairs check both. A key hashes (a seeded 64-bit
-// hash) to one stripe and two different buckets in it; it goes into the
+// by two 32-bit checksums (the key hash's multiply-mix, folded): one over
+// the header's fields and the key, one over the value and the generation,
+// seeded with the key's hash. A read checks the second (it compares the
+// key and checks the header's fields itself); Check and repairs check
+// both. A key hashes (a seeded 64-bit hash) to one stripe and two
+// different buckets in it; it goes into the
 // emptier one. When both are full, a chain of up to 64 buckets is searched
 // for entries that can move to their other bucket, the last into an empty
 // slot, and the entries are moved one at a time, each an intent of its

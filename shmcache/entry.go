@@ -8,8 +8,8 @@ import (
 // An entry is a chunk holding a 32-byte header, the key, the value and
 // the entry's CAS generation (8 bytes, little-endian):
 //
-//	0   crc     CRC32C of bytes 8 to the end: header, key, value, generation
-//	4   pcrc    CRC32C of bytes 8 to 32 and the key: where crc starts its value
+//	0   vsum    checksum of the value and the generation, seeded with hash
+//	4   psum    checksum of bytes 8 to 32 and the key
 //	8   hash    the key's hash
 //	16  expire  unix nanoseconds after which the entry is gone; 0: never
 //	24  vlen    value length
@@ -17,12 +17,13 @@ import (
 //	30  class   size class of the chunk
 //	31  magic
 //
-// The generation comes last so that a counter's update (value and
-// generation) is checked and re-summed from pcrc over its last 16 bytes,
-// without reading the rest of the entry.
+// The two checksums are independent, so that a write computes them at
+// once; vsum's seed binds the value to its key. The generation comes last
+// so that a counter's update (value and generation) is checked and
+// re-summed over its last 16 bytes alone.
 type entryHeader struct {
-	crc    uint32
-	pcrc   uint32
+	vsum   uint32
+	psum   uint32
 	hash   uint64
 	expire int64
 	vlen   uint32
@@ -35,7 +36,7 @@ const (
 	headerLen     = int(unsafe.Sizeof(entryHeader{}))
 	entryOverhead = headerLen + 8 // the header and the CAS generation
 	entryMagic    = 0xC5
-	sumFrom       = 8 // the checksums cover the entry from this byte
+	sumFrom       = 8 // psum covers the header from this byte
 )
 
 // entryNeed returns the bytes an entry with a key and value of these
@@ -72,25 +73,23 @@ func (c *Cache) aligned(s, off uint64, h *entryHeader) bool {
 	return start
 }
 
-// sum returns the checksum of the entry at off whose header copy is h, as
-// the segment holds it now: one pass over the entry.
-func (c *Cache) sum(off uint64, h *entryHeader) uint32 {
-	return crc(0, c.bytesAt(off+sumFrom, h.need()-sumFrom))
-}
-
 // intact reports whether the value and CAS generation of the entry at
-// off (header copy h) match its checksum, computed on from pcrc: what
-// every read checks. The header's fields and the key are checked by
-// reading them (bounds, magic, class, hash, an exact comparison with the
-// key asked for); Check and repairs verify both checksums in full.
+// off (header copy h) match vsum: what every read checks. The header's
+// fields and the key are checked by reading them (bounds, magic, class,
+// hash, an exact comparison with the key asked for); Check and repairs
+// verify psum as well.
 func (c *Cache) intact(off uint64, h *entryHeader) bool {
-	return crc(h.pcrc, c.tailAt(off, h)) == h.crc
+	return tailSum(h.hash, c.tailAt(off, h)) == h.vsum
 }
 
-// prefixSum returns what the entry's pcrc must be: the checksum of its
+// tailSum returns the vsum of an entry of key hash h whose value and CAS
+// generation are tail.
+func tailSum(h uint64, tail []byte) uint32 { return checksum(h, tail) }
+
+// prefixSum returns what the entry's psum must be: the checksum of its
 // header's fields and key.
 func (c *Cache) prefixSum(off uint64, h *entryHeader) uint32 {
-	return crc(0, c.bytesAt(off+sumFrom, uint64(headerLen-sumFrom)+uint64(h.klen)))
+	return checksum(0, c.bytesAt(off+sumFrom, uint64(headerLen-sumFrom)+uint64(h.klen)))
 }
 
 // keyAt, valueAt and tailAt return the key, the value and the value with

@@ -6,9 +6,10 @@ import (
 	"errors"
 	"os"
 	"runtime/debug"
-	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // guarded returns size bytes (a multiple of the page size) of zeroed
@@ -18,13 +19,13 @@ import (
 func guarded(tb testing.TB, size int) []byte {
 	tb.Helper()
 	page := os.Getpagesize()
-	all, err := syscall.Mmap(-1, 0, size+2*page, syscall.PROT_NONE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+	all, err := unix.Mmap(-1, 0, size+2*page, unix.PROT_NONE, unix.MAP_PRIVATE|unix.MAP_ANON)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { syscall.Munmap(all) })
+	tb.Cleanup(func() { unix.Munmap(all) })
 	mem := all[page : page+size]
-	if err := syscall.Mprotect(mem, syscall.PROT_READ|syscall.PROT_WRITE); err != nil {
+	if err := unix.Mprotect(mem, unix.PROT_READ|unix.PROT_WRITE); err != nil {
 		tb.Fatal(err)
 	}
 	return mem

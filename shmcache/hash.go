@@ -2,19 +2,20 @@ package shmcache
 
 import (
 	"encoding/binary"
-	"hash/crc32"
 	"math/bits"
 )
 
-// Key hashing is part of the segment's format: every process must place a
-// key in the same stripe and bucket. It is a 64-bit multiply-mix hash of
-// the key, seeded with a random value chosen when the cache is made, so
-// that nobody who does not know the seed can choose keys that all land in
-// one bucket.
+// Key hashing and checksums are part of the segment's format: every
+// process must place a key in the same stripe and bucket, and compute the
+// same checks. Both are hash64, a 64-bit multiply-mix hash: the key hash
+// is seeded with a random value chosen when the cache is made, so that
+// nobody who does not know the seed can choose keys that all land in one
+// bucket; a checksum is the hash folded to 32 bits.
 const (
 	hashK1 = 0xa0761d6478bd642f
 	hashK2 = 0xe7037ed1a0b428db
 	hashK3 = 0x8ebc6af09c88c6e3
+	hashK4 = 0x589965cc75374cc3
 )
 
 // mix folds the 128-bit product of a and b to 64 bits.
@@ -23,33 +24,49 @@ func mix(a, b uint64) uint64 {
 	return hi ^ lo
 }
 
-// hashKey returns the seeded hash of key.
-func hashKey(seed uint64, key []byte) uint64 {
-	n := len(key)
+// hash64 returns the hash of p with seed. Past 48 bytes it takes 48 bytes
+// a round in three independent multiplications, so that a value of a
+// hundred bytes costs about four multiplications' latency.
+func hash64(seed uint64, p []byte) uint64 {
+	n := len(p)
 	s := seed ^ hashK1
 	var a, b uint64
 	le := binary.LittleEndian
 	switch {
 	case n > 16:
-		p := key
-		for len(p) > 16 {
-			s = mix(le.Uint64(p)^hashK2, le.Uint64(p[8:])^s)
-			p = p[16:]
+		q := p
+		if len(q) > 48 {
+			s1, s2 := s, s
+			for len(q) > 48 {
+				s = mix(le.Uint64(q)^hashK2, le.Uint64(q[8:])^s)
+				s1 = mix(le.Uint64(q[16:])^hashK3, le.Uint64(q[24:])^s1)
+				s2 = mix(le.Uint64(q[32:])^hashK4, le.Uint64(q[40:])^s2)
+				q = q[48:]
+			}
+			s ^= s1 ^ s2
 		}
-		a, b = le.Uint64(key[n-16:]), le.Uint64(key[n-8:])
+		for len(q) > 16 {
+			s = mix(le.Uint64(q)^hashK2, le.Uint64(q[8:])^s)
+			q = q[16:]
+		}
+		a, b = le.Uint64(p[n-16:]), le.Uint64(p[n-8:])
 	case n >= 8:
-		a, b = le.Uint64(key), le.Uint64(key[n-8:])
+		a, b = le.Uint64(p), le.Uint64(p[n-8:])
 	case n >= 4:
-		a, b = uint64(le.Uint32(key)), uint64(le.Uint32(key[n-4:]))
+		a, b = uint64(le.Uint32(p)), uint64(le.Uint32(p[n-4:]))
 	case n > 0:
-		a = uint64(key[0])<<16 | uint64(key[n>>1])<<8 | uint64(key[n-1])
+		a = uint64(p[0])<<16 | uint64(p[n>>1])<<8 | uint64(p[n-1])
 	}
 	return mix(hashK3^uint64(n), mix(a^hashK2, b^s))
 }
 
-// castagnoli is the CRC32C table; hash/crc32 computes it with the
-// processor's CRC32 instruction where there is one.
-var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+// hashKey returns the seeded hash of key.
+func hashKey(seed uint64, key []byte) uint64 { return hash64(seed, key) }
 
-// crc continues the CRC32C sum of an entry or superblock with p.
-func crc(sum uint32, p []byte) uint32 { return crc32.Update(sum, castagnoli, p) }
+// checksum returns the 32-bit check of p with seed: what an entry's
+// header, key, value and CAS generation, and the superblock, are guarded
+// by. A change to p leaves it the same with a chance of about 1 in 2^32.
+func checksum(seed uint64, p []byte) uint32 {
+	h := hash64(seed^hashK4, p)
+	return uint32(h ^ h>>32)
+}

@@ -24,7 +24,7 @@ import (
 // and the layout version.
 const Tag uint64 = 0x66706d6361636800 | layoutVersion
 
-const layoutVersion = 2
+const layoutVersion = 3
 
 const (
 	superSize      = 64
@@ -63,7 +63,7 @@ type superblock struct {
 	seed     uint64
 	created  int64
 	_        uint32
-	check    uint32 // CRC32C of the bytes before it
+	check    uint32 // checksum of the bytes before it
 }
 
 // procSlot holds one process's read counters: only that process writes
@@ -139,11 +139,11 @@ type intentRecord struct {
 }
 
 // counterRecord is what intentIncr writes into the counter: its value and
-// CAS generation (little-endian bytes, as in the entry) and its checksum.
+// CAS generation (little-endian bytes, as in the entry) and its vsum.
 type counterRecord struct {
 	value uint64
 	cas   uint64
-	crc   uint32
+	vsum  uint32
 	_     uint32
 }
 
@@ -282,7 +282,7 @@ func encodeSuper(p params) superblock {
 // superCheck is the checksum of a superblock's bytes before its check.
 func superCheck(sb *superblock) uint32 {
 	b := unsafe.Slice((*byte)(unsafe.Pointer(sb)), unsafe.Offsetof(sb.check))
-	return crc(0, b)
+	return checksum(0, b)
 }
 
 // decodeSuper validates a copy of a superblock and returns its params, or

@@ -2,6 +2,8 @@ package shmcache
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"syscall"
 	"testing"
 	"unsafe"
@@ -140,4 +142,20 @@ func TestSuperblock(t *testing.T) {
 		t.Fatalf("Open of a segment of another tag = %v", err)
 	}
 	seg.Free()
+	// A cache of the layout before this one, or after it: refused by its
+	// tag, whatever its superblock says.
+	for _, tag := range []uint64{Tag - 1, Tag + 1} {
+		seg, err := shm.AllocWith(1<<20, shm.AllocOptions{Name: "other-layout", Tag: tag})
+		if err != nil {
+			t.Fatal(err)
+		}
+		copy(seg.Bytes(), mem[:superSize])
+		if c, err := Open(seg); !errors.Is(err, ErrLayout) || !strings.Contains(err.Error(), fmt.Sprintf("%#x", tag)) {
+			t.Errorf("Open of a cache of tag %#x = %v; want ErrLayout naming the tag", tag, err)
+			if c != nil {
+				c.Close()
+			}
+		}
+		seg.Free()
+	}
 }

@@ -111,7 +111,7 @@ func (t *tx) slotProblem(i, w uint64, h *entryHeader) string {
 		return "refers to something that is not an entry"
 	case !t.c.aligned(t.s, off, &eh):
 		return "refers to the middle of a chunk"
-	case t.c.sum(off, &eh) != eh.crc || t.c.prefixSum(off, &eh) != eh.pcrc:
+	case !t.c.intact(off, &eh) || t.c.prefixSum(off, &eh) != eh.psum:
 		return "the entry's checksum does not match"
 	}
 	p := t.c.g.place(eh.hash)

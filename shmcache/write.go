@@ -233,8 +233,7 @@ func (t *tx) fill(off uint64, cls int, h uint64, key, value []byte, expire int64
 	tail := t.c.tailAt(off, &hdr)
 	copy(tail, value)
 	binary.LittleEndian.PutUint64(tail[len(value):], t.st.casGen)
-	pcrc := t.c.prefixSum(off, &hdr)
-	e.pcrc, e.crc = pcrc, crc(pcrc, tail)
+	e.psum, e.vsum = t.c.prefixSum(off, &hdr), tailSum(h, tail)
 }
 
 // freeSlot returns an empty slot of the key's buckets, from the one with
