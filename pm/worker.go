@@ -139,6 +139,7 @@ func (w *worker) setup(h *handover, term context.Context) error {
 	}
 	rt := newRouter(&h.cfg, withCacheStats(board), w.log, w.handler)
 	w.fcgi = newFCGIServer(rt.serve, w.stages, w.log, h.cfg.RequestMaxHeaderBytes)
+	w.fcgi.fc.SetWaitLimit(h.cfg.FirstByteTimeout)
 	if w.contexts, err = newRequestContexts(term); err != nil {
 		return fmt.Errorf("worker: %w", err)
 	}
@@ -213,6 +214,9 @@ func (w *worker) serveFastCGI(c *conn) {
 			return // stopping: no request has begun on c
 		}
 		id, keep, err := w.fcgi.readBegin()
+		if err == nil { // each read of the request waits at most request_first_byte_timeout again
+			err = c.setRecvTimeout(w.cfg.FirstByteTimeout)
+		}
 		if !w.held.begun() || err != nil {
 			w.endWait(err)
 			return

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"time"
 )
 
 // ErrParamsTooLarge is matched by the error of ReadParams when a request's
@@ -27,6 +29,7 @@ var ErrAborted = errors.New("fastcgi request aborted by the web server")
 // as one goroutine does both.
 type Conn struct {
 	maxParams int
+	src       io.Reader // the connection
 	br        *bufio.Reader
 	w         io.Writer
 	out       []byte // records not yet written to w
@@ -38,6 +41,12 @@ type Conn struct {
 	body   *Body  // of the current request; nil before the first
 	stdout stream
 	stderr stream
+
+	waitLimit   time.Duration // the longest wait for a request in Next; 0: none
+	waitEnd     time.Time     // when the current wait ends; zero when none
+	deadlineSet bool          // Next set a read deadline on src
+	stray       int           // records not of a request read since the wait or the request began
+	strayBytes  int           // their bytes, headers included
 }
 
 // Request is a request begun by FCGI_BEGIN_REQUEST for the responder role.
@@ -55,7 +64,8 @@ const readBufferSize = 16 << 10
 // NewConn returns a Conn whose requests may carry at most maxParams bytes
 // of FCGI_PARAMS content (at least one record's worth is allowed).
 func NewConn(maxParams int) *Conn {
-	c := &Conn{maxParams: max(maxParams, 1), br: bufio.NewReaderSize(nil, readBufferSize), open: -1}
+	c := &Conn{maxParams: max(maxParams, 1), open: -1}
+	c.br = bufio.NewReaderSize(connReader{c}, readBufferSize)
 	c.out = make([]byte, 0, HeaderLen+MaxContent+MaxPadding+2*HeaderLen)
 	c.stdout = stream{c: c, typ: TypeStdout}
 	c.stderr = stream{c: c, typ: TypeStderr}
@@ -65,7 +75,8 @@ func NewConn(maxParams int) *Conn {
 // Reset makes c read from r and write to w, dropping what was buffered of
 // the previous connection.
 func (c *Conn) Reset(r io.Reader, w io.Writer) {
-	c.br.Reset(r)
+	c.src, c.deadlineSet = r, false
+	c.br.Reset(connReader{c})
 	c.w = w
 	c.out, c.open = c.out[:0], -1
 	c.id = 0
@@ -78,43 +89,133 @@ func (c *Conn) Reset(r io.Reader, w io.Writer) {
 // other management records, ends a request of another role with
 // FCGI_UNKNOWN_ROLE, and drops records left of a request already ended. It
 // returns io.EOF when the peer closes the connection between records.
+//
+// The wait is bounded: more than MaxStrayRecords records or MaxStrayBytes
+// bytes that begin no request end it with a *ProtocolError, and so does
+// the wait limit (SetWaitLimit) passing after such a record. While Next
+// waits after such a record, it bounds the reads of a connection that has
+// a SetReadDeadline method (as a net.Conn) to the wait limit, and clears
+// that deadline when the request begins: a caller that bounds its reads
+// otherwise sets its bound again after Next.
 func (c *Conn) Next() (Request, error) {
 	c.id = 0
 	c.body.end()
+	c.stray, c.strayBytes, c.waitEnd = 0, 0, time.Time{}
+	if c.waitLimit > 0 {
+		c.waitEnd = time.Now().Add(c.waitLimit)
+	}
 	for {
 		h, err := c.readHeader()
 		if err != nil {
+			return Request{}, c.waitError(err)
+		}
+		if h.Type == TypeBeginRequest {
+			b, err := c.readContent(h, c.mgmt[:0], MaxContent)
+			if err != nil {
+				return Request{}, c.waitError(err)
+			}
+			c.mgmt = b
+			if role := uint16(b[0])<<8 | uint16(b[1]); role == RoleResponder {
+				return c.begin(h.ID, b[2]&FlagKeepConn != 0)
+			}
+		}
+		if err := c.strayRecord(h); err != nil {
 			return Request{}, err
 		}
 		switch h.Type {
-		case TypeBeginRequest:
-			b, err := c.readContent(h, c.mgmt[:0], MaxContent)
-			if err != nil {
-				return Request{}, err
-			}
-			c.mgmt = b
-			if role := uint16(b[0])<<8 | uint16(b[1]); role != RoleResponder {
-				if err := c.endOther(h.ID, StatusUnknownRole); err != nil {
-					return Request{}, err
-				}
-				continue
-			}
-			c.id, c.params, c.body = h.ID, c.params[:0], &Body{c: c}
-			if cap(c.params) > keptParams {
-				c.params = nil // one large request does not keep its buffer
-			}
-			return Request{ID: h.ID, KeepConn: b[2]&FlagKeepConn != 0}, nil
+		case TypeBeginRequest: // of another role
+			err = c.endOther(h.ID, StatusUnknownRole)
 		case TypeAbortRequest, TypeParams, TypeStdin, TypeData:
-			// the rest of a request already ended
-			if err := c.skip(h); err != nil {
-				return Request{}, err
-			}
+			err = c.skip(h) // the rest of a request already ended
 		default:
-			if err := c.management(h); err != nil {
-				return Request{}, err
-			}
+			err = c.management(h)
+		}
+		if err != nil {
+			return Request{}, c.waitError(err)
 		}
 	}
+}
+
+// begin makes request id the current one, ending the wait for it.
+func (c *Conn) begin(id uint16, keepConn bool) (Request, error) {
+	c.id, c.params, c.body = id, c.params[:0], &Body{c: c}
+	if cap(c.params) > keptParams {
+		c.params = nil // one large request does not keep its buffer
+	}
+	c.stray, c.strayBytes, c.waitEnd = 0, 0, time.Time{}
+	if c.deadlineSet {
+		c.deadlineSet = false
+		if err := c.src.(readDeadliner).SetReadDeadline(time.Time{}); err != nil {
+			return Request{}, fmt.Errorf("fastcgi: clear the read deadline of the wait for a request: %w", err)
+		}
+	}
+	return Request{ID: id, KeepConn: keepConn}, nil
+}
+
+// SetWaitLimit bounds the wait of Next for a request, from its call, to d
+// (0, the default, sets no limit) once the web server has sent a record
+// that begins none: a management record, a record of a request already
+// ended, a request of another role. A connection on which nothing arrives
+// is left to the caller's read timeout.
+func (c *Conn) SetWaitLimit(d time.Duration) { c.waitLimit = max(d, 0) }
+
+// The most records, and bytes of them, headers included, that Next reads
+// while it waits for a request, and that are read while a request is
+// served for other requests or management: a web server sends a few at
+// most (nginx none); a peer that sends more is holding the worker.
+const (
+	MaxStrayRecords = 256
+	MaxStrayBytes   = 1 << 20
+)
+
+// readDeadliner is a connection whose reads can be bounded by a deadline.
+type readDeadliner interface{ SetReadDeadline(time.Time) error }
+
+// connReader reads the connection of c for its buffer, within the wait
+// limit once Next has read a record that begins no request.
+type connReader struct{ c *Conn }
+
+func (r connReader) Read(p []byte) (int, error) {
+	c := r.c
+	if c.stray > 0 && !c.waitEnd.IsZero() {
+		if !time.Now().Before(c.waitEnd) {
+			return 0, os.ErrDeadlineExceeded
+		}
+		if d, ok := c.src.(readDeadliner); ok { // before each read: it may bound each read from when it is set
+			if err := d.SetReadDeadline(c.waitEnd); err != nil {
+				return 0, err
+			}
+			c.deadlineSet = true
+		}
+	}
+	return c.src.Read(p)
+}
+
+// strayRecord counts a record of h that is not of the current request, or
+// read while none is begun, and fails when there have been too many.
+func (c *Conn) strayRecord(h Header) error {
+	c.stray++
+	c.strayBytes += HeaderLen + int(h.Len) + int(h.Pad)
+	if c.stray <= MaxStrayRecords && c.strayBytes <= MaxStrayBytes {
+		return nil
+	}
+	while := "while no request was begun"
+	if c.id != 0 {
+		while = fmt.Sprintf("during request %d", c.id)
+	}
+	return &ProtocolError{Type: h.Type, ID: h.ID, Reason: fmt.Sprintf(
+		"%d records (%d bytes) of management or of other requests %s, past the limit of %d records or %d bytes",
+		c.stray, c.strayBytes, while, MaxStrayRecords, MaxStrayBytes)}
+}
+
+// waitError is err, a failure of Next, or a *ProtocolError when the wait
+// limit passed after records that began no request.
+func (c *Conn) waitError(err error) error {
+	if c.stray > 0 && errors.Is(err, os.ErrDeadlineExceeded) {
+		return &ProtocolError{Reason: fmt.Sprintf("no FCGI_BEGIN_REQUEST within %s, after %d records (%d bytes) of management or of requests already ended",
+			c.waitLimit, c.stray, c.strayBytes)}
+	}
+	return err
 }
 
 // ReadParams reads the FCGI_PARAMS stream of the current request and
@@ -170,6 +271,9 @@ func (c *Conn) Body() *Body { return c.body }
 
 // other handles a record that is not the current request's.
 func (c *Conn) other(h Header) error {
+	if err := c.strayRecord(h); err != nil {
+		return err
+	}
 	switch h.Type {
 	case TypeBeginRequest:
 		if err := c.skip(h); err != nil {

@@ -7,6 +7,9 @@
 // read is bounded: a record holds at most 65535 bytes of content and 255 of
 // padding, the FCGI_PARAMS stream of a request is cut at a byte limit, and
 // the body (FCGI_STDIN) is streamed to the reader of Body, never held whole.
+// Records that begin no request (management records, records of other
+// requests) are bounded in count and bytes, and the wait for a request that
+// they prolong in time (SetWaitLimit).
 // Buffers are reused from one request and connection to the next.
 //
 // Errors of a peer that breaks the protocol (a bad version, a record type
