@@ -80,7 +80,9 @@ type Config struct {
 	// the workers serve plain HTTP/1.1 the same way: one request at a time,
 	// one request per connection.
 	HTTPListen string
-	// ListenBacklog is listen.backlog; 511 when zero, as PHP-FPM on Linux.
+	// ListenBacklog is listen.backlog: the size of the listen queue; -1,
+	// and so zero, is the system's maximum (on Linux, somaxconn), as
+	// PHP-FPM's default on Linux.
 	ListenBacklog int
 	// ListenOwner and ListenGroup are listen.owner and listen.group: the
 	// user and group, by name or number, a unix socket listener is given

@@ -19,7 +19,7 @@ func ExampleBindFlags() {
 	}
 	cfg.SetDefaults()
 	fmt.Println(cfg.Pool, cfg.PM, cfg.MaxChildren, cfg.ListenBacklog, cfg.RequestTerminateTimeout, cfg.Validate())
-	// Output: www static 4 511 1.5s <nil>
+	// Output: www static 4 -1 1.5s <nil>
 }
 
 // The directives a reload cannot change.

@@ -121,10 +121,10 @@ func parseCount(s string) (int, error) {
 }
 
 // parseBacklog parses listen.backlog; -1 means the system's maximum, as
-// in PHP-FPM.
+// in PHP-FPM on Linux (see listenBacklog).
 func parseBacklog(s string) (int, error) {
 	if strings.TrimSpace(s) == "-1" {
-		return 65535, nil
+		return -1, nil
 	}
 	n, err := parseCount(s)
 	if err == nil && n == 0 {

@@ -59,7 +59,7 @@ security.limit_extensions = .php
 		Pool: "app", PM: pm.Ondemand, MaxChildren: 12, ProcessIdleTimeout: 2 * time.Minute, MaxRequests: 500,
 		RequestTerminateTimeout: 30 * time.Second, RequestSlowlogTimeout: 5 * time.Second,
 		RequestMaxHeaderBytes: 256 << 10,
-		Listen:                "/run/fpmshm-app.sock", HTTPListen: "127.0.0.1:8080", ListenBacklog: 65535,
+		Listen:                "/run/fpmshm-app.sock", HTTPListen: "127.0.0.1:8080", ListenBacklog: -1,
 		StatusPath: "/status", PingPath: "/ping", PingResponse: "alive", StatusVersion: status.PHP82, PIDFile: "/run/fpmshm.pid",
 		MaxSpawnRate: 8, User: "nobody", Group: "nogroup", ListenOwner: "www-data", ListenGroup: "www-data", ListenMode: 0o600,
 		Env:     map[string]string{"HOSTNAME": "$HOSTNAME", "APP_ENV": "production"},
