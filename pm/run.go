@@ -2,6 +2,7 @@ package pm
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"os/signal"
@@ -63,6 +64,9 @@ func runMaster(ctx context.Context, cfg Config) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = NewLogger(&cfg)
+	}
 	res, err := openMaster(&cfg)
 	if err != nil {
 		return err
@@ -77,10 +81,11 @@ func runMaster(ctx context.Context, cfg Config) error {
 // and pm.status_listen's server.
 func runPool(ctx context.Context, cfg *Config, res *masterResources, sigs <-chan os.Signal) error {
 	log := res.log
-	log.Info("fpmshm is running", "pid", os.Getpid(), "pm", cfg.PM.String(), "max_children", cfg.MaxChildren)
+	cfg.logger().Info(fmt.Sprintf("fpm is running, pid %d", os.Getpid())) // php-fpm's words, as the two below
 	for _, l := range res.ls {
-		log.Info("ready to handle connections", "listen", l.addr, "protocol", l.kind)
+		log.Debug(fmt.Sprintf("listening on %s (%s)", l.addr, l.kind), "pm", cfg.PM.String(), "max_children", cfg.MaxChildren)
 	}
+	cfg.logger().Info("ready to handle connections")
 	m := newMaster(cfg, res.takeSettings(), log, res.board, res.sp, res.ls)
 	defer func() { m.set.close() }() // those of the last reload, if any
 	ready, stopped := make(chan int, cfg.MaxChildren), make(chan struct{})
