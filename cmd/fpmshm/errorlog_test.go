@@ -115,16 +115,19 @@ func TestServeErrorLogJSON(t *testing.T) {
 // run: on a good file, the effective configuration (-tt) and "test is
 // successful", exit 0; on a file with unknown directives, each on a line,
 // "failed to load configuration file", "FPM initialization failed", exit
-// 78; on a bad value, the error, exit 78. Nothing is started.
+// 78; on a bad value, or an error_log that cannot be opened, the error,
+// exit 78. Nothing is started.
 func TestServeTest(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.conf")
 	bad := filepath.Join(dir, "bad.conf")
 	invalid := filepath.Join(dir, "invalid.conf")
+	noLog := filepath.Join(dir, "nolog.conf")
 	pidfile := filepath.Join(dir, "fpmshm.pid")
 	os.WriteFile(good, []byte("[global]\npid = "+pidfile+"\n[www]\nlisten = "+filepath.Join(dir, "sock")+"\npm = static\npm.max_children = 2\nenv[A] = b c\n"), 0o600)
 	os.WriteFile(bad, []byte("[www]\nfoo = 1\nbar = 2\n"), 0o600)
 	os.WriteFile(invalid, []byte("[www]\npm = static\npm.max_children = 0\n"), 0o600)
+	os.WriteFile(noLog, []byte("[global]\nerror_log = "+filepath.Join(dir, "missing", "error.log")+"\n[www]\nlisten = 9000\n"), 0o600)
 	stamp := `\[\d\d-[A-Z][a-z]{2}-\d{4} \d\d:\d\d:\d\d\] `
 	tests := []struct {
 		args []string
@@ -141,6 +144,7 @@ func TestServeTest(t *testing.T) {
 		{[]string{"-t", "-y", bad}, 78, `^` + stamp + `ERROR: .*bad.conf:2: \[www\] foo: unknown directive.*\n` + stamp + `ERROR: .*bad.conf:3: \[www\] bar: unknown directive.*\n` +
 			stamp + `ERROR: failed to load configuration file '` + regexp.QuoteMeta(bad) + `'\n` + stamp + `ERROR: FPM initialization failed\n$`},
 		{[]string{"-t", "-y", invalid}, 78, `^` + stamp + `ERROR: .*pm.max_children \(0\) must be between 1 and 65536\n` + stamp + `ERROR: FPM initialization failed\n$`},
+		{[]string{"-t", "-y", noLog}, 78, `^` + stamp + `ERROR: .*open error_log: .*missing/error.log: no such file or directory\n` + stamp + `ERROR: FPM initialization failed\n$`},
 	}
 	for _, tt := range tests {
 		out, errOut, code := run(t, append([]string{"serve"}, tt.args...)...)

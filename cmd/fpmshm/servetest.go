@@ -13,12 +13,12 @@ import (
 const exitConfig = 78
 
 // testConfig is serve -t and -tt: it checks cfg as Run would before it
-// starts (Config.Validate), and logs php-fpm's lines for the result: the
+// starts (Config.Check), and logs php-fpm's lines for the result: the
 // effective configuration first with -tt, then "configuration file FILE
 // test is successful", or the error and "FPM initialization failed". It
 // returns the exit code: 0, or exitConfig.
 func testConfig(log *slog.Logger, cfg *pm.Config, opts serveOptions) int {
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.Check(); err != nil {
 		initFailed(log, err)
 		return exitConfig
 	}
