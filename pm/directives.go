@@ -85,7 +85,7 @@ var directives = []Directive{
 	{Name: "syslog.facility", Section: GlobalSection, Default: "daemon", Restart: true, value: text(func(c *Config) *string { return &c.SyslogFacility }).valid(validFacility),
 		Usage: "with error_log = syslog, the `facility`: daemon, user, local0 ... local7, ..."},
 	{Name: "syslog.ident", Section: GlobalSection, Default: errorlog.DefaultIdent, Restart: true, value: text(func(c *Config) *string { return &c.SyslogIdent }),
-		Usage: "with error_log = syslog, the `name` each line is sent under"},
+		Usage: "with error_log = syslog, the `name` each line is sent under (php-fpm's, so that rules matching it keep working)"},
 
 	// fpmshm's own settings, which php-fpm.conf has no directive for.
 	{Name: "pool", Section: NoSection, Default: DefaultPool, Restart: true, value: text(func(c *Config) *string { return &c.Pool }),

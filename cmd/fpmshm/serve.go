@@ -90,7 +90,9 @@ func serveConfig(args []string) (cfg pm.Config, opts serveOptions, code int) {
 				"Runs a pool of worker processes serving a demo page over FastCGI and HTTP, with\n"+
 				"PHP-FPM's status page and ping. Flags are PHP-FPM's directives and win over FILE.\n"+
 				"Signals: SIGTERM/SIGINT stop, SIGQUIT stops gracefully, SIGUSR2 reads FILE again\n"+
-				"and replaces the workers.\n\n")
+				"and replaces the workers. The error log is php-fpm's (log_format fpm) on the standard\n"+
+				"error or in error_log. -t tests the configuration and exits 0, or 78 (EX_CONFIG) as\n"+
+				"php-fpm -t; -tt prints it first.\n\n")
 			fs.PrintDefaults()
 		}
 		fs.StringVar(file, "y", "", "read the pool from this php-fpm.conf-style `FILE` (one pool section; [global] may set pid)")
