@@ -20,12 +20,14 @@ import (
 // replaces the workers without closing the sockets, with the configuration
 // cfg.Reload gives if it is set, SIGUSR1 reopens the logs. It returns when
 // the pool has stopped (nil) or could not start; cancelling ctx stops at
-// once.
+// once. It logs to cfg.Logger or, when that is nil, to the error log cfg's
+// directives describe (NewLogger): php-fpm's lines by default.
 //
 // In a worker (IsWorker reports true), the same call takes up what the
 // master handed over and serves handler, the status page and ping, one
 // request at a time, over FastCGI and, if configured, HTTP; only cfg.Logger
-// is used, the rest comes from the master. A worker handles SIGQUIT (stop
+// is used, the rest comes from the master (with a nil Logger, the error
+// log the master's directives describe). A worker handles SIGQUIT (stop
 // after the request in flight) and SIGUSR1 (write its stacks to the
 // slowlog) from its start, so the handler cannot use these two signals. It
 // returns nil when the worker has stopped as asked; the program should
