@@ -1,8 +1,11 @@
 package pm
 
 import (
+	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -50,5 +53,44 @@ func TestErrorLogSyslog(t *testing.T) {
 		if m := worker.FindStringSubmatch(msg); m != nil && m[1] == m[2] && m[1] != fmt.Sprint(master) {
 			sawWorker = true
 		}
+	}
+}
+
+// TestNewLoggerDirectives: log_level drops what is below it, log_limit
+// cuts a long line as php-fpm does (to log_limit-1 bytes ending in
+// "..."), and log_format json writes slog's records.
+func TestNewLoggerDirectives(t *testing.T) {
+	logTo := func(c *Config) (*slog.Logger, *os.File) {
+		f, err := os.CreateTemp(t.TempDir(), "error.log")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		stderr := os.Stderr
+		os.Stderr = f // NewLogger writes to the standard error
+		defer func() { os.Stderr = stderr }()
+		return NewLogger(c), f
+	}
+	read := func(f *os.File) []string {
+		b, err := os.ReadFile(f.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	}
+
+	log, f := logTo(&Config{LogLevel: errorlog.LevelWarning, LogLimit: 600})
+	log.Info("dropped at log_level warning")
+	log.Warn(strings.Repeat("x", 3000))
+	lines := read(f)
+	if len(lines) != 1 || len(lines[0]) != 599 || !strings.HasSuffix(lines[0], "x...") || !strings.Contains(lines[0], "] WARNING: xxx") {
+		t.Errorf("log_level warning, log_limit 600: %d lines, the first %d bytes: %.60q", len(lines), len(lines[0]), lines[0])
+	}
+
+	log, f = logTo(&Config{LogFormat: LogFormatJSON})
+	log.Info("ready to handle connections")
+	var rec struct{ Level, Msg string }
+	if lines := read(f); len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &rec) != nil || rec.Level != "INFO" || rec.Msg != "ready to handle connections" {
+		t.Errorf("log_format json: %q", lines)
 	}
 }
