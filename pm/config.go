@@ -80,7 +80,9 @@ type Config struct {
 	// the workers serve plain HTTP/1.1 the same way: one request at a time,
 	// one request per connection.
 	HTTPListen string
-	// ListenBacklog is listen.backlog; 511 when zero, as PHP-FPM on Linux.
+	// ListenBacklog is listen.backlog: the size of the listen queue; -1,
+	// and so zero, is the system's maximum (on Linux, somaxconn), as
+	// PHP-FPM's default on Linux.
 	ListenBacklog int
 	// ListenOwner and ListenGroup are listen.owner and listen.group: the
 	// user and group, by name or number, a unix socket listener is given
@@ -137,7 +139,8 @@ type Config struct {
 	// ErrorLog is [global] error_log: a file the master sends its standard
 	// error to, and with it its workers' (which they inherit), opened for
 	// appending as PHP-FPM opens it and reopened on SIGUSR1. Empty keeps
-	// the standard error.
+	// the standard error. ErrorLogSyslog sends the error log to syslog
+	// instead, leaving the standard error as it is.
 	ErrorLog string
 
 	// SystemdInterval is [global] systemd_interval: under systemd with
@@ -147,6 +150,19 @@ type Config struct {
 	// systemd_interval = 0). The master says READY=1 once it listens either
 	// way.
 	SystemdInterval time.Duration
+
+	// LogLevel, LogLimit, LogFormat, SyslogFacility and SyslogIdent are
+	// [global] log_level, log_limit, log_format, syslog.facility and
+	// syslog.ident: the error log Run writes when Logger is nil (see
+	// NewLogger). LogLevel is one of errorlog's levels, the zero value
+	// being notice; LogLimit is 1024 bytes when zero; LogFormat is
+	// LogFormatFPM (php-fpm's lines, when empty), LogFormatText or
+	// LogFormatJSON; the syslog settings, for ErrorLog = ErrorLogSyslog,
+	// are "daemon" and "php-fpm" when empty, as in php-fpm.
+	LogLevel                    slog.Level
+	LogLimit                    int
+	LogFormat                   string
+	SyslogFacility, SyslogIdent string
 
 	// NoScoreboard turns off the workers' scoreboard updates (and the
 	// CPU and memory readings that go with them). It exists to measure what
@@ -163,7 +179,8 @@ type Config struct {
 	// change of the caches or of their sizes takes a restart.
 	Caches map[string]CacheConfig
 
-	// Logger receives the master's and workers' logs; slog.Default() when nil.
+	// Logger receives the master's and workers' logs; when nil, Run
+	// writes the error log the directives above describe (NewLogger).
 	Logger *slog.Logger `json:"-"`
 
 	// Notices are what loading the configuration noticed without acting on
@@ -220,6 +237,9 @@ func (c *Config) validate() error {
 	}
 	if c.NoScoreboard && c.PM != Static {
 		return fail("the scoreboard can only be turned off with pm = static")
+	}
+	if err := c.validateLog(); err != nil {
+		return fail("%v", err)
 	}
 	if err := c.validatePaths(); err != nil {
 		return fail("%v", err)

@@ -18,7 +18,7 @@ func TestValidateDefaults(t *testing.T) {
 		t.Errorf("Validate changed the pool: %+v, was %+v", c, before)
 	}
 	c.SetDefaults()
-	if c.Pool != "www" || c.PM != Dynamic || c.ListenBacklog != 511 || c.ProcessIdleTimeout != 10*time.Second {
+	if c.Pool != "www" || c.PM != Dynamic || c.ListenBacklog != -1 || c.ProcessIdleTimeout != 10*time.Second {
 		t.Errorf("defaults: %+v", c)
 	}
 	if c.StartServers != 2 { // min + (max - min) / 2, as PHP-FPM
@@ -43,7 +43,7 @@ func TestValidateRefuses(t *testing.T) {
 		{func(c *Config) { c.NoScoreboard = true }, "pm = static"},
 		{func(c *Config) { c.PM = 9 }, "pm (9)"},
 		{func(c *Config) { c.StatusVersion = 83 }, "status.version (83)"},
-		{func(c *Config) { c.ListenBacklog = -3 }, "listen.backlog (-3) must be positive"},
+		{func(c *Config) { c.ListenBacklog = -3 }, "listen.backlog (-3) must be positive, or -1 for the system's maximum"},
 		{func(c *Config) { c.ListenMode = 0o1777 }, "listen.mode (01777) must be permission bits"},
 		{func(c *Config) { c.MaxRequests = -1 }, "pm.max_requests (-1) must not be negative"},
 		{func(c *Config) { c.RequestMaxHeaderBytes = -1 }, "request_max_header_bytes (-1) must not be negative"},

@@ -153,6 +153,18 @@ func between(least, most int) func(int) error {
 	}
 }
 
+// validBacklog checks listen.backlog: positive, or -1 for the system's
+// maximum.
+func validBacklog(n int) error {
+	if n == -1 {
+		return nil
+	}
+	if n < 1 {
+		return fmt.Errorf("(%d) must be positive, or -1 for the system's maximum", n)
+	}
+	return nil
+}
+
 // validPM checks a process manager mode.
 func validPM(m PM) error {
 	if m != Static && m != Dynamic && m != Ondemand {

@@ -2,12 +2,14 @@ package pm
 
 import (
 	"fmt"
+	"log/slog"
 	"os"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/fpmshm/fpmshm/pm/accesslog"
+	"github.com/fpmshm/fpmshm/pm/errorlog"
 )
 
 // Section is where a directive is set in a php-fpm.conf file.
@@ -69,11 +71,23 @@ var directives = []Directive{
 	{Name: "pid", Section: GlobalSection, Restart: true, value: text(func(c *Config) *string { return &c.PIDFile }),
 		Usage: "write the master's pid to this `file` (empty: none)"},
 	{Name: "error_log", Section: GlobalSection, value: field[string]{func(c *Config) *string { return &c.ErrorLog }, parseErrorLog, identity, nil},
-		Usage: "send the master's and workers' standard error to this `file` (empty: keep it)"},
+		Usage: "send the master's and workers' standard error, and the error log, to this `file`, or syslog (empty: keep the standard error)"},
 	{Name: "process_control_timeout", Section: GlobalSection, value: duration(func(c *Config) *time.Duration { return &c.ProcessControlTimeout }),
 		Usage: "SIGTERM a worker told to stop and still finishing its request after this `timeout` (0: wait)"},
 	{Name: "systemd_interval", Section: GlobalSection, Default: "10s", Restart: true, value: systemdInterval(),
 		Usage: "under systemd (Type=notify), send php-fpm's status line every `interval` (0: never)"},
+
+	// [global]: the error log, php-fpm's lines by default.
+	{Name: "log_level", Section: GlobalSection, Default: "notice", Restart: true, value: field[slog.Level]{func(c *Config) *slog.Level { return &c.LogLevel }, parseLogLevel, formatLogLevel, validLogLevel},
+		Usage: "the error log's least `level`: alert, error, warning, notice or debug"},
+	{Name: "log_limit", Section: GlobalSection, Default: "1024", Restart: true, value: count(func(c *Config) *int { return &c.LogLimit }).valid(atLeast(errorlog.MinLimit)),
+		Usage: "the longest error-log line, in `bytes`, that a worker's output is wrapped at"},
+	{Name: "log_format", Section: GlobalSection, Default: LogFormatFPM, Restart: true, value: text(func(c *Config) *string { return &c.LogFormat }).valid(validLogFormat),
+		Usage: "the error log's `format`: fpm (php-fpm's lines), text or json (slog's); fpmshm's own"},
+	{Name: "syslog.facility", Section: GlobalSection, Default: "daemon", Restart: true, value: text(func(c *Config) *string { return &c.SyslogFacility }).valid(validFacility),
+		Usage: "with error_log = syslog, the `facility`: daemon, user, local0 ... local7, ..."},
+	{Name: "syslog.ident", Section: GlobalSection, Default: errorlog.DefaultIdent, Restart: true, value: text(func(c *Config) *string { return &c.SyslogIdent }),
+		Usage: "with error_log = syslog, the `name` each line is sent under (php-fpm's, so that rules matching it keep working)"},
 
 	// fpmshm's own settings, which php-fpm.conf has no directive for.
 	{Name: "pool", Section: NoSection, Default: DefaultPool, Restart: true, value: text(func(c *Config) *string { return &c.Pool }),
@@ -110,8 +124,8 @@ var directives = []Directive{
 		Usage: "most bytes of FastCGI parameters one request may send: a `size` such as 1048576, 512K or 1M"},
 	{Name: "listen", Restart: true, value: text(func(c *Config) *string { return &c.Listen }),
 		Usage: "FastCGI `socket`: host:port, port or unix socket path (empty: none)"},
-	{Name: "listen.backlog", Default: "511", Restart: true, value: field[int]{func(c *Config) *int { return &c.ListenBacklog }, parseBacklog, formatInt, atLeast(1)},
-		Usage: "listen queue `size` (-1: the system's maximum)"},
+	{Name: "listen.backlog", Default: "-1", Restart: true, value: field[int]{func(c *Config) *int { return &c.ListenBacklog }, parseBacklog, formatInt, validBacklog},
+		Usage: "listen queue `size` (-1: the system's maximum, somaxconn)"},
 	{Name: "listen.owner", Restart: true, value: text(func(c *Config) *string { return &c.ListenOwner }),
 		Usage: "`user` owning a unix socket listener"},
 	{Name: "listen.group", Restart: true, value: text(func(c *Config) *string { return &c.ListenGroup }),

@@ -19,7 +19,7 @@ func ExampleBindFlags() {
 	}
 	cfg.SetDefaults()
 	fmt.Println(cfg.Pool, cfg.PM, cfg.MaxChildren, cfg.ListenBacklog, cfg.RequestTerminateTimeout, cfg.Validate())
-	// Output: www static 4 511 1.5s <nil>
+	// Output: www static 4 -1 1.5s <nil>
 }
 
 // The directives a reload cannot change.
@@ -30,5 +30,5 @@ func ExampleDirectives() {
 		}
 	}
 	fmt.Println()
-	// Output: pid pm pm.max_children listen listen.backlog listen.owner listen.group listen.mode pm.status_listen cache.NAME
+	// Output: pid systemd_interval log_level log_limit log_format syslog.facility syslog.ident pm pm.max_children listen listen.backlog listen.owner listen.group listen.mode pm.status_listen cache.NAME
 }

@@ -3,6 +3,7 @@ package pm
 import (
 	"flag"
 	"io"
+	"log/slog"
 	"os"
 	"reflect"
 	"slices"
@@ -41,6 +42,8 @@ func sample(t *testing.T, d *Directive) (key, value string) {
 		return key, "0600"
 	case field[status.Version]:
 		return key, "8.2"
+	case field[slog.Level]:
+		return key, "warning"
 	case cachesValue:
 		return key, "1M"
 	case envValue:
@@ -153,7 +156,7 @@ func TestRestartOnlyIsTheTable(t *testing.T) {
 			restart = append(restart, d.Name)
 		}
 	}
-	want := []string{"pid", "systemd_interval", "pool", "http", "no-scoreboard", "pm", "pm.max_children", "listen", "listen.backlog",
+	want := []string{"pid", "systemd_interval", "log_level", "log_limit", "log_format", "syslog.facility", "syslog.ident", "pool", "http", "no-scoreboard", "pm", "pm.max_children", "listen", "listen.backlog",
 		"listen.owner", "listen.group", "listen.mode", "pm.status_listen", "cache.NAME"}
 	if !slices.Equal(restart, want) {
 		t.Errorf("a reload keeps %q, want %q", restart, want)

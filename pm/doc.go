@@ -30,4 +30,7 @@
 //   - directives.go: the directives; directive_values.go: their values in
 //     a Config; directive_flags.go: as flags; parse.go: PHP-FPM's forms
 //     of sizes, modes and timeouts. caches.go: the pool's shared caches.
+//   - errorlog.go: the error log the directives describe (php-fpm's lines,
+//     package errorlog, or slog's); check.go, configdump.go: what
+//     fpmshm serve -t checks and -tt prints.
 package pm

@@ -66,6 +66,7 @@ type workerConfig struct {
 
 	FirstByteTimeout      time.Duration // request_first_byte_timeout
 	RequestMaxHeaderBytes int
+	Log                   logSettings // the error log, for a worker whose program sets no Logger
 }
 
 // workerConfig returns what c's workers need of it.
@@ -75,6 +76,7 @@ func (c *Config) workerConfig() workerConfig {
 		PingPath: c.PingPath, PingResponse: c.PingResponse, StatusVersion: c.StatusVersion, NoScoreboard: c.NoScoreboard,
 		AccessFormat: c.accessFormat(), Caches: c.cacheNames(),
 		FirstByteTimeout: c.RequestFirstByteTimeout, RequestMaxHeaderBytes: c.RequestMaxHeaderBytes,
+		Log: c.logSettings(),
 	}
 }
 

@@ -75,7 +75,7 @@ func listen(kind, addr string, c *Config) (*listener, error) {
 			return nil, err
 		}
 	}
-	l := &listener{kind: kind, addr: addr, ln: ln, backlog: c.ListenBacklog}
+	l := &listener{kind: kind, addr: addr, ln: ln, backlog: listenBacklog(c.ListenBacklog)}
 	if network == "unix" {
 		l.path = address
 	}
@@ -194,6 +194,15 @@ func removeStaleSocket(path string) error {
 		return fmt.Errorf("listen %s: remove the old socket: %w", path, err)
 	}
 	return nil
+}
+
+// listenBacklog is the backlog listen.backlog asks for: -1 is the
+// system's maximum, somaxconn, which the kernel would also take -1 for.
+func listenBacklog(n int) int {
+	if n < 0 {
+		return somaxconn()
+	}
+	return n
 }
 
 // somaxconn is the kernel's cap on listen backlogs (4096 when unknown).

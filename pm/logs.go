@@ -20,8 +20,11 @@ func openLog(path string) (*os.File, error) {
 
 // redirectStderr points this process's standard error, and so its log and
 // the output of the workers it starts, at the file path (error_log),
-// opened as openLog opens it. No path leaves it as it is.
+// opened as openLog opens it. No path, or syslog, leaves it as it is.
 func redirectStderr(path string) error {
+	if path == ErrorLogSyslog {
+		return nil
+	}
 	f, err := openLog(path)
 	if err != nil || f == nil {
 		return err

@@ -167,7 +167,7 @@ func (m *master) run(ctx context.Context, ev events) error {
 			killTimer = time.After(killGrace)
 		}
 	}
-	m.log.Info("exiting, bye-bye!")
+	m.cfg.logger().Info("exiting, bye-bye!") // php-fpm's words, as Terminating and Finishing: of the master, with no pool
 	return nil
 }
 
@@ -182,12 +182,15 @@ func (m *master) startWorkers() {
 
 // onSignal acts on a signal to the master.
 func (m *master) onSignal(s os.Signal) {
+	if sig, ok := s.(syscall.Signal); ok {
+		m.cfg.logger().Debug("received " + signalName(sig))
+	}
 	switch s {
 	case syscall.SIGTERM, syscall.SIGINT:
-		m.log.Info(fmt.Sprintf("Terminating ... (%s)", s))
+		m.cfg.logger().Info("Terminating ...")
 		m.stop(stopNow)
 	case syscall.SIGQUIT:
-		m.log.Info("Finishing ... (SIGQUIT: graceful stop)")
+		m.cfg.logger().Info("Finishing ...")
 		m.stop(stopGraceful)
 	case syscall.SIGUSR2:
 		m.log.Info("Reloading workers ... (SIGUSR2)")
@@ -305,7 +308,7 @@ func (m *master) spawn() bool {
 		m.log.Error("record worker pid", "slot", slot, "pid", pid, "err", err)
 	}
 	m.kids[pid] = &child{pid: pid, slot: slot, gen: m.gen, proc: p, started: m.now()}
-	m.log.Debug("child started", "pid", pid, "slot", slot, "generation", m.gen)
+	m.log.Debug(fmt.Sprintf("child %d started", pid), "slot", slot, "generation", m.gen) // php-fpm's words
 	return true
 }
 

@@ -382,7 +382,7 @@ func TestReloadTakesUpConfiguration(t *testing.T) {
 	}
 	for pid := range m.kids {
 		if got, want := sp.cfgs[pid], (workerConfig{Pool: "www", MaxRequests: 100, PingPath: "/ping", PingResponse: "new", StatusVersion: defaults.StatusVersion,
-			FirstByteTimeout: defaults.RequestFirstByteTimeout, RequestMaxHeaderBytes: defaults.RequestMaxHeaderBytes}); got != want {
+			FirstByteTimeout: defaults.RequestFirstByteTimeout, RequestMaxHeaderBytes: defaults.RequestMaxHeaderBytes, Log: defaults.logSettings()}); got != want {
 			t.Errorf("worker %d started with %+v, want %+v", pid, got, want)
 		}
 	}

@@ -1,7 +1,6 @@
 package pm
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -10,11 +9,11 @@ import (
 	"time"
 )
 
-// parseErrorLog parses error_log: a file; not syslog, which fpmshm does
-// not write to.
+// parseErrorLog parses error_log: a file, or syslog (in any case, as
+// php-fpm reads it) for the syslog daemon.
 func parseErrorLog(s string) (string, error) {
-	if s == "syslog" {
-		return "", errors.New("syslog: fpmshm logs to a file or to the standard error")
+	if strings.EqualFold(s, ErrorLogSyslog) {
+		return ErrorLogSyslog, nil
 	}
 	return s, nil
 }
@@ -121,10 +120,10 @@ func parseCount(s string) (int, error) {
 }
 
 // parseBacklog parses listen.backlog; -1 means the system's maximum, as
-// in PHP-FPM.
+// in PHP-FPM on Linux (see listenBacklog).
 func parseBacklog(s string) (int, error) {
 	if strings.TrimSpace(s) == "-1" {
-		return 65535, nil
+		return -1, nil
 	}
 	n, err := parseCount(s)
 	if err == nil && n == 0 {

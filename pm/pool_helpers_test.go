@@ -27,6 +27,9 @@ import (
 
 func init() { testproc.Register("pool", helperPool) }
 
+// envTestSyslog, set for helperPool, is the socket it sends syslog to.
+const envTestSyslog = "FPMSHM_TEST_SYSLOG"
+
 // helperPool runs pm.Run with the Config given as JSON in args[0] and
 // testHandler; the same helper is the master and, re-executed, the workers.
 // With $FPMSHM_TEST_OWN_SERVER set, the master also serves its own mux
@@ -41,7 +44,12 @@ func helperPool(args []string) int {
 	if os.Getenv("FPMSHM_TEST_VERBOSE") != "" {
 		level = slog.LevelDebug
 	}
-	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if p := os.Getenv(envTestSyslog); p != "" {
+		syslogPath = p
+	}
+	if cfg.LogFormat == "" { // a pool that names its log format has the error log Run makes
+		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	}
 	if sock := os.Getenv(envOwnServer); sock != "" {
 		cfg.OnStart = serveOwnMux(sock)
 	}

@@ -65,7 +65,7 @@ func openMaster(cfg *Config) (_ *masterResources, err error) {
 		return nil, err
 	}
 	r.caches = true
-	r.log.Info(fmt.Sprintf("%d bytes have been reserved in SHM", shm.Allocated()))
+	cfg.logger().Debug(fmt.Sprintf("%d bytes have been reserved in SHM", shm.Allocated()))
 	if r.pipeR, r.pipeW, err = os.Pipe(); err != nil {
 		return nil, fmt.Errorf("master pipe: %w", err)
 	}

@@ -2,6 +2,7 @@ package pm
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"os/signal"
@@ -19,12 +20,14 @@ import (
 // replaces the workers without closing the sockets, with the configuration
 // cfg.Reload gives if it is set, SIGUSR1 reopens the logs. It returns when
 // the pool has stopped (nil) or could not start; cancelling ctx stops at
-// once.
+// once. It logs to cfg.Logger or, when that is nil, to the error log cfg's
+// directives describe (NewLogger): php-fpm's lines by default.
 //
 // In a worker (IsWorker reports true), the same call takes up what the
 // master handed over and serves handler, the status page and ping, one
 // request at a time, over FastCGI and, if configured, HTTP; only cfg.Logger
-// is used, the rest comes from the master. A worker handles SIGQUIT (stop
+// is used, the rest comes from the master (with a nil Logger, the error
+// log the master's directives describe). A worker handles SIGQUIT (stop
 // after the request in flight) and SIGUSR1 (write its stacks to the
 // slowlog) from its start, so the handler cannot use these two signals. It
 // returns nil when the worker has stopped as asked; the program should
@@ -63,6 +66,9 @@ func runMaster(ctx context.Context, cfg Config) error {
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = NewLogger(&cfg)
+	}
 	res, err := openMaster(&cfg)
 	if err != nil {
 		return err
@@ -77,10 +83,11 @@ func runMaster(ctx context.Context, cfg Config) error {
 // and pm.status_listen's server.
 func runPool(ctx context.Context, cfg *Config, res *masterResources, sigs <-chan os.Signal) error {
 	log := res.log
-	log.Info("fpmshm is running", "pid", os.Getpid(), "pm", cfg.PM.String(), "max_children", cfg.MaxChildren)
+	cfg.logger().Info(fmt.Sprintf("fpm is running, pid %d", os.Getpid())) // php-fpm's words, as the two below
 	for _, l := range res.ls {
-		log.Info("ready to handle connections", "listen", l.addr, "protocol", l.kind)
+		log.Debug(fmt.Sprintf("listening on %s (%s)", l.addr, l.kind), "pm", cfg.PM.String(), "max_children", cfg.MaxChildren)
 	}
+	cfg.logger().Info("ready to handle connections")
 	m := newMaster(cfg, res.takeSettings(), log, res.board, res.sp, res.ls)
 	defer func() { m.set.close() }() // those of the last reload, if any
 	ready, stopped := make(chan int, cfg.MaxChildren), make(chan struct{})

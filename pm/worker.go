@@ -72,6 +72,9 @@ func runWorker(ctx context.Context, cfg Config, handler http.Handler) error {
 	if err := sayReady(h.readyFD); err != nil { // SIGQUIT is handled since init
 		return err
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = h.cfg.Log.logger()
+	}
 	log := cfg.logger().With("pool", h.cfg.Pool, "pid", os.Getpid())
 	go watchMaster(h.parentFD, log)
 	if h.logsFD >= 0 {

@@ -12,6 +12,7 @@
 //
 // Files: main.go dispatches to the subcommands, one file each (demo.go,
 // serve.go, status.go, top.go, cache.go), each with its usage text;
-// target.go finds the master that status, top and cache read;
+// servetest.go is serve -t and -tt; target.go finds the master that
+// status, top and cache read;
 // demohandler.go is serve's built-in page.
 package main

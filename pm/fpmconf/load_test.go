@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fpmshm/fpmshm/pm"
+	"github.com/fpmshm/fpmshm/pm/errorlog"
 	"github.com/fpmshm/fpmshm/shmcache"
 	"github.com/fpmshm/fpmshm/status"
 )
@@ -59,7 +60,7 @@ security.limit_extensions = .php
 		Pool: "app", PM: pm.Ondemand, MaxChildren: 12, ProcessIdleTimeout: 2 * time.Minute, MaxRequests: 500,
 		RequestTerminateTimeout: 30 * time.Second, RequestSlowlogTimeout: 5 * time.Second,
 		RequestMaxHeaderBytes: 256 << 10,
-		Listen:                "/run/fpmshm-app.sock", HTTPListen: "127.0.0.1:8080", ListenBacklog: 65535,
+		Listen:                "/run/fpmshm-app.sock", HTTPListen: "127.0.0.1:8080", ListenBacklog: -1,
 		StatusPath: "/status", PingPath: "/ping", PingResponse: "alive", StatusVersion: status.PHP82, PIDFile: "/run/fpmshm.pid",
 		MaxSpawnRate: 8, User: "nobody", Group: "nogroup", ListenOwner: "www-data", ListenGroup: "www-data", ListenMode: 0o600,
 		Env:     map[string]string{"HOSTNAME": "$HOSTNAME", "APP_ENV": "production"},
@@ -212,8 +213,28 @@ func TestLoadInclude(t *testing.T) {
 	if err := LoadFile(loop, &pm.Config{}); err == nil || !strings.Contains(err.Error(), "includes nest deeper than") {
 		t.Errorf("a file including itself: %v", err)
 	}
-	if err := LoadINI([]byte("[global]\nerror_log = syslog\n"), "x.conf", &pm.Config{}); err == nil || !strings.Contains(err.Error(), "syslog") {
-		t.Errorf("error_log = syslog: %v", err)
+}
+
+// TestLoadErrorLog: [global]'s error-log directives, php-fpm's and
+// log_format, load into their fields; a facility syslog has not is
+// refused by Validate.
+func TestLoadErrorLog(t *testing.T) {
+	var c pm.Config
+	conf := "[global]\nerror_log = SYSLOG\nsyslog.facility = local3\nsyslog.ident = app\nlog_level = warning\nlog_limit = 4096\nlog_format = fpm\n[www]\nlisten = 9000\npm = static\npm.max_children = 1\n"
+	if err := LoadINI([]byte(conf), "x.conf", &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.ErrorLog != pm.ErrorLogSyslog || c.SyslogFacility != "local3" || c.SyslogIdent != "app" || c.LogLevel != errorlog.LevelWarning ||
+		c.LogLimit != 4096 || c.LogFormat != pm.LogFormatFPM || c.Validate() != nil {
+		t.Errorf("loaded %+v (%v)", c, c.Validate())
+	}
+	c.SyslogFacility = "nosuch"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "syslog.facility") {
+		t.Errorf("syslog.facility = nosuch: %v", err)
+	}
+	c.SyslogFacility, c.LogFormat = "", pm.LogFormatJSON
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "error_log = syslog takes log_format fpm") {
+		t.Errorf("error_log = syslog with log_format json: %v", err)
 	}
 }
 
