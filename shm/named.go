@@ -41,7 +41,7 @@ const namedPrefix = "fpmshm."
 // /dev/shm, ErrNotSupported.
 func Create(name string, size int) (*Segment, error) {
 	var path string
-	return newSegment("create", name, size,
+	return newSegment("create", name, size, segmentLen,
 		func() (err error) { path, err = namedPath(name); return err },
 		func(maplen int) (*Segment, string, error) { return createNamed(path, name, size, maplen) })
 }
