@@ -84,7 +84,7 @@ func newSegment(op, name string, size int, length func(int) (int, bool), check f
 		return fail(err, step)
 	}
 	link(s)
-	logDebug(op+" shared memory", name, size)
+	logDebug(name, size, op, " shared memory")
 	return s, nil
 }
 

@@ -34,7 +34,7 @@ func Attach(pid int, name string, writable bool) (*Segment, error) {
 	if err != nil {
 		return fail(err, detail)
 	}
-	logDebug("attached shared memory", name, len(s.data))
+	logDebug(name, len(s.data), "attached shared memory")
 	return s, nil
 }
 

@@ -63,7 +63,7 @@ func Inherited(name string) (*Segment, error) {
 		return fail(err, e.size, detail)
 	}
 	forgetEntry(name)
-	logDebug("inherited shared memory", name, e.size)
+	logDebug(name, e.size, "inherited shared memory")
 	return s, nil
 }
 

@@ -24,7 +24,10 @@ const handedBacking = BackingMemfd
 // tag live. It fits the kernel's 249 bytes: a name has at most 200, ':'
 // is not one of its characters.
 func memfdName(name string, pid int, tag uint64) string {
-	return name + ":" + strconv.Itoa(pid) + ":" + strconv.FormatUint(tag, 16)
+	var buf [maxNameLen + 40]byte // room for both numbers: one allocation
+	b := append(append(buf[:0], name...), ':')
+	b = append(strconv.AppendInt(b, int64(pid), 10), ':')
+	return string(strconv.AppendUint(b, tag, 16))
 }
 
 // parseMemfdName splits a memfd's name made by memfdName; ok is false

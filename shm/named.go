@@ -105,7 +105,7 @@ func Open(name string) (*Segment, error) {
 	if err != nil {
 		return fail(err, path+": "+detail)
 	}
-	logDebug("opened named shared memory", name, len(s.data))
+	logDebug(name, len(s.data), "opened named shared memory")
 	return s, nil
 }
 

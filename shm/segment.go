@@ -93,7 +93,7 @@ func (s *Segment) Free() error {
 	size := s.size
 	s.base, s.data = nil, nil
 	forget(s, size)
-	logDebug("freed shared memory", s.name, size)
+	logDebug(s.name, size, "freed shared memory")
 	if err != nil {
 		return s.fail("free", err, "close of the backing descriptor")
 	}
