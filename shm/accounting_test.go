@@ -65,7 +65,7 @@ func TestAllocatedExactUnderConcurrency(t *testing.T) {
 		if got := Allocated() - base; got != want {
 			t.Fatalf("round %d: Allocated() is %d over the start, the live segments hold %d", round, got, want)
 		}
-		if m, a := mappingsNamed(memfdTarget(name)), mappingsNamed("/dev/zero (deleted)")-sharedAnon; m != memfds || a != anons {
+		if m, a := memfdMappings(name), mappingsNamed("/dev/zero (deleted)")-sharedAnon; m != memfds || a != anons {
 			t.Fatalf("round %d: %d memfd and %d anonymous segments are mapped, %d and %d are live", round, m, a, memfds, anons)
 		}
 		for _, list := range held {
@@ -292,7 +292,7 @@ func TestAccountingBoundaries(t *testing.T) {
 				})
 			},
 			"alloc": func(t *rapid.T) {
-				allocate(t, "Alloc", func(n int) bool { _, ok := segmentLen(n); return ok }, Alloc)
+				allocate(t, "Alloc", func(n int) bool { _, ok := allocLen(n); return ok }, Alloc)
 			},
 			"free": func(t *rapid.T) {
 				if len(live) == 0 {

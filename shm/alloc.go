@@ -17,11 +17,14 @@ const maxNameLen = 200
 // AllocOptions are the optional settings of AllocWith.
 type AllocOptions struct {
 	// Name names the segment: the key it is handed over by, and, on Linux,
-	// what /proc/<pid>/fd shows ("/memfd:NAME"). Letters, digits, '.', '_'
+	// what /proc/<pid>/fd shows, with the creator's pid and the tag
+	// ("/memfd:NAME:PID:TAG", the tag in hex). Letters, digits, '.', '_'
 	// and '-' only. DefaultName when empty.
 	Name string
-	// Tag is stored in the header for the segment's user to recognise its
-	// own layout (the scoreboard stores its layout version there).
+	// Tag is stored with the segment, for its user to recognise its own
+	// layout (the scoreboard stores its layout version there): on Linux in
+	// the memfd's name, which no process can change; elsewhere in the
+	// header.
 	Tag uint64
 	// NoDump keeps the segment out of core dumps (MADV_DONTDUMP).
 	NoDump bool
@@ -29,9 +32,10 @@ type AllocOptions struct {
 
 // Alloc returns a new zero-filled segment of size bytes, readable and
 // writable, that can be handed to exec'd child processes: fpm_shm_alloc.
-// On Linux it is backed by a memfd sealed against shrinking and growing, so
-// no process can truncate it under another; elsewhere by an unlinked
-// temporary file. Len is exactly size; the bytes start page-aligned.
+// On Linux it is backed by a memfd of exactly size bytes, sealed against
+// shrinking and growing, so no process can truncate it under another;
+// elsewhere by an unlinked temporary file with a header after the bytes.
+// Len is exactly size; the bytes start page-aligned.
 //
 // A size that is not positive is refused with ErrSize; one larger than
 // this process can be given (the machine's memory and swap, or its memory
@@ -46,16 +50,16 @@ func AllocWith(size int, o AllocOptions) (*Segment, error) {
 	if name == "" {
 		name = DefaultName
 	}
-	return newSegment("alloc", name, size, func() error { return checkName(name) },
+	return newSegment("alloc", name, size, allocLen, func() error { return checkName(name) },
 		func(maplen int) (*Segment, string, error) { return newShared(name, size, maplen, o) })
 }
 
 // newSegment makes a shareable segment of size bytes for op: it runs
 // check and the size and capacity checks, reserves the bytes against
-// SetLimit, makes the segment of maplen bytes with mk (which names the
-// step that failed), and counts, lists and logs it. Failures are logged
-// *Errors.
-func newSegment(op, name string, size int, check func() error, mk func(maplen int) (*Segment, string, error)) (*Segment, error) {
+// SetLimit, makes the segment of maplen bytes (length's for size) with mk
+// (which names the step that failed), and counts, lists and logs it.
+// Failures are logged *Errors.
+func newSegment(op, name string, size int, length func(int) (int, bool), check func() error, mk func(maplen int) (*Segment, string, error)) (*Segment, error) {
 	fail := func(err error, detail string) (*Segment, error) {
 		e := &Error{Op: op, Name: name, Size: size, Detail: detail, Err: err}
 		logError(e)
@@ -64,7 +68,7 @@ func newSegment(op, name string, size int, check func() error, mk func(maplen in
 	if err := check(); err != nil {
 		return fail(err, "")
 	}
-	maplen, ok := segmentLen(size)
+	maplen, ok := length(size)
 	if !ok {
 		return fail(ErrSize, "")
 	}
@@ -80,20 +84,17 @@ func newSegment(op, name string, size int, check func() error, mk func(maplen in
 		return fail(err, step)
 	}
 	link(s)
-	logDebug(op+" shared memory", name, size)
+	logDebug(name, size, op, " shared memory")
 	return s, nil
 }
 
 // newShared makes, stamps, seals and maps a shareable segment of maplen
 // bytes; on failure it undoes what it did and names the step that failed.
-//
-// One write puts the header in the segment's last bytes and so sets the
-// file's size: the segment costs the same system calls as a bare sealed
-// memfd, and the header's page is never faulted into this process. The
-// seals come after the header: a segment that others find unsealed is
-// still being made (see awaitSeals).
+// The seals come last: a segment that others find unsealed is still being
+// made (see awaitSeals).
 func newShared(name string, size, maplen int, o AllocOptions) (*Segment, string, error) {
-	fd, backing, step, err := newBacking(name)
+	h := newHeader(size, o.Tag)
+	fd, backing, step, err := newBacking(name, h)
 	if err != nil {
 		return nil, step, err
 	}
@@ -101,9 +102,8 @@ func newShared(name string, size, maplen int, o AllocOptions) (*Segment, string,
 		sys.Close(fd)
 		return nil, step, err
 	}
-	h := newHeader(size, o.Tag)
-	if err := writeHeader(fd, h, maplen); err != nil {
-		return fail("pwrite of the header", err)
+	if step, err := stamp(fd, h, maplen); err != nil {
+		return fail(step, err)
 	}
 	if step, err := seal(fd); err != nil {
 		return fail(step, err)
@@ -133,6 +133,7 @@ func sharedSegment(base unsafe.Pointer, maplen, fd int, b Backing, h Header, nam
 		backing: b,
 		name:    name,
 		tag:     h.Tag,
+		creator: h.CreatorPID,
 		fd:      fd,
 		created: h.Created,
 	}

@@ -4,11 +4,11 @@ import "fmt"
 
 // Attach maps the segment called name that process pid holds open, for
 // tools that inspect a running master or worker (fpmshm status, top): on
-// Linux it looks through /proc/<pid>/fd for the memfd of that name (a
-// segment of Alloc or Inherited), reopens it, checks its seals and maps
-// it, read-only unless writable, validating its header against the file's
-// real size. If several descriptors match, the first whose header is valid
-// is taken. Reading /proc/<pid>/fd needs the same user as pid (or root).
+// Linux it looks through /proc/<pid>/fd for the memfd of that segment (a
+// segment of Alloc or Inherited, "/memfd:NAME:PID:TAG"), reopens it,
+// checks its seals, name and size and maps it, read-only unless writable.
+// If several descriptors match, the first that is valid is taken. Reading
+// /proc/<pid>/fd needs the same user as pid (or root).
 //
 // A read-only segment must not be written: a write through Bytes crashes
 // the process. Free unmaps it and closes the reopened descriptor; pid's
@@ -34,7 +34,7 @@ func Attach(pid int, name string, writable bool) (*Segment, error) {
 	if err != nil {
 		return fail(err, detail)
 	}
-	logDebug("attached shared memory", name, len(s.data))
+	logDebug(name, len(s.data), "attached shared memory")
 	return s, nil
 }
 

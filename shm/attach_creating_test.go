@@ -18,13 +18,14 @@ import (
 func init() { testproc.Register("shm-half-made", helperHalfMade) }
 
 // helperHalfMade makes segment args[0] the way Alloc does, but stops after
-// creating its memfd, before the header and the seals, until it reads a
+// creating its memfd, before sizing and sealing it, until it reads a
 // line; then it finishes, says "finished", and waits for its input to
 // close.
 func helperHalfMade(args []string) int {
 	const size = 4096
-	maplen, _ := segmentLen(size)
-	fd, _, step, err := newBacking(args[0])
+	maplen, _ := allocLen(size)
+	h := newHeader(size, 7)
+	fd, _, step, err := newBacking(args[0], h)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, step, err)
 		return 1
@@ -34,8 +35,8 @@ func helperHalfMade(args []string) int {
 	if _, err := in.ReadString('\n'); err != nil {
 		return 0
 	}
-	if err := writeHeader(fd, newHeader(size, 7), maplen); err != nil {
-		fmt.Fprintln(os.Stderr, err)
+	if step, err := stamp(fd, h, maplen); err != nil {
+		fmt.Fprintln(os.Stderr, step, err)
 		return 1
 	}
 	if step, err := seal(fd); err != nil {
@@ -48,8 +49,8 @@ func helperHalfMade(args []string) int {
 }
 
 // TestAttachWhileBeingMade attaches to a segment another process has
-// created but not yet stamped and sealed: Attach waits for it rather than
-// failing on a header that is not written yet (a tool started together
+// created but not yet sized and sealed: Attach waits for it rather than
+// failing on a size that is not set yet (a tool started together
 // with a master), and when the maker never finishes it fails with
 // ErrHeader after a bounded wait, saying so.
 func TestAttachWhileBeingMade(t *testing.T) {

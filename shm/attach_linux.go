@@ -6,7 +6,6 @@ import (
 	"os"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/fpmshm/fpmshm/internal/sys"
 )
@@ -20,7 +19,7 @@ func attach(pid int, name string, writable bool) (*Segment, string, error) {
 	}
 	fds := all[name]
 	if len(fds) == 0 {
-		return nil, fmt.Sprintf("%s has no link to %s", dir, memfdTarget(name)), ErrNotFound
+		return nil, fmt.Sprintf("%s has no link to a memfd of segment %q (%s)", dir, name, memfdTarget(name+":PID:TAG")), ErrNotFound
 	}
 	var detail string
 	for _, n := range fds {
@@ -39,8 +38,9 @@ func attach(pid int, name string, writable bool) (*Segment, string, error) {
 // procFDs is the directory of pid's descriptors.
 func procFDs(pid int) string { return fmt.Sprintf("/proc/%d/fd", pid) }
 
-// memfds maps the name of each memfd that the descriptors in dir link to
-// to those descriptors' numbers, in increasing order.
+// memfds maps the segment name of each memfd that the descriptors in dir
+// link to (see memfdName; a memfd not named so, by its whole name) to
+// those descriptors' numbers, in increasing order.
 func memfds(dir string) (map[string][]int, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -56,10 +56,11 @@ func memfds(dir string) (map[string][]int, error) {
 		if err != nil {
 			continue
 		}
-		if name, ok := strings.CutPrefix(target, "/memfd:"); ok {
-			if name, ok = strings.CutSuffix(name, " (deleted)"); ok {
-				byName[name] = append(byName[name], n)
+		if name, ok := cutMemfdTarget(target); ok {
+			if segment, _, _, ok := parseMemfdName(name); ok {
+				name = segment
 			}
+			byName[name] = append(byName[name], n)
 		}
 	}
 	for _, fds := range byName {
@@ -101,10 +102,7 @@ func attachFD(path, name string, writable bool) (*Segment, string, error) {
 // still being made (awaitSeals).
 func takeAttached(fd int, name string, prot Prot) (*Segment, string, error) {
 	awaitSeals(fd)
-	if detail, err := checkMemfd(fd, name, ErrHeader); err != nil {
-		return nil, detail, err
-	}
-	s, detail, err := mapShared(fd, prot, 0, ErrHeader)
+	s, detail, err := mapHanded(fd, name, prot, 0, ErrHeader)
 	if err != nil {
 		return nil, detail, err
 	}

@@ -8,8 +8,11 @@ import (
 	"os"
 	"os/exec"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 )
 
 // TestAttachByPid attaches to a segment of this process by pid and name,
@@ -55,39 +58,36 @@ func TestAttachByPid(t *testing.T) {
 	}
 }
 
-// TestAttachPicksValidCandidate gives the process two memfds of one name,
-// one with a corrupt header: Attach takes the valid one whichever comes
-// first, and fails with ErrHeader when neither is valid.
+// TestAttachPicksValidCandidate gives the process three memfds of one
+// segment name, the segment between two that are not valid (one named
+// without pid and tag, one empty): Attach passes over both to take it, and
+// fails with ErrHeader once only the invalid two are left.
 func TestAttachPicksValidCandidate(t *testing.T) {
 	name := uniqueName("twins")
-	var twins [2]*Segment
-	for i := range twins {
-		s, err := AllocWith(64, AllocOptions{Name: name})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Free()
-		s.Bytes()[0] = byte('A' + i)
-		twins[i] = s
+	sealed := unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_SEAL
+	before := rawMemfd(t, name, 64, sealed) // no pid and tag in its name
+	s, err := AllocWith(64, AllocOptions{Name: name, Tag: 9})
+	if err != nil {
+		t.Fatal(err)
 	}
-	header := func(s *Segment) []byte { return headerBytes(s.base, s.maplen) }
-	for bad := range twins {
-		header(twins[bad])[offMagic] ^= 0xff
-		a, err := Attach(os.Getpid(), name, false)
-		if err != nil {
-			t.Fatalf("twin %d corrupt: %v", bad, err)
-		}
-		if got, want := a.Bytes()[0], byte('A'+1-bad); got != want {
-			t.Errorf("twin %d corrupt: attached to %c, want %c", bad, got, want)
-		}
-		a.Free()
-		header(twins[bad])[offMagic] ^= 0xff
+	defer s.Free()
+	after := rawMemfd(t, memfdName(name, os.Getpid(), 9), 0, sealed) // empty
+	if !(before < s.fd && s.fd < after) {
+		t.Fatalf("descriptors %d, %d, %d: want the segment's between the others", before, s.fd, after)
 	}
-	header(twins[0])[offMagic] ^= 0xff
-	header(twins[1])[offCheck] ^= 0xff
+	s.Bytes()[0] = 'A'
+	a, err := Attach(os.Getpid(), name, false)
+	if err != nil {
+		t.Fatalf("one valid candidate among three: %v", err)
+	}
+	if a.Bytes()[0] != 'A' || a.Len() != 64 || a.Tag() != 9 {
+		t.Errorf("attached to %q, %d bytes, tag %d; want the segment's 'A', 64 bytes, tag 9", a.Bytes()[0], a.Len(), a.Tag())
+	}
+	a.Free()
+	s.Free()
 	allocated := Allocated()
-	if _, err := Attach(os.Getpid(), name, false); !errors.Is(err, ErrHeader) || Allocated() != allocated {
-		t.Fatalf("both corrupt: %v, want ErrHeader and nothing counted", err)
+	if _, err := Attach(os.Getpid(), name, false); !errors.Is(err, ErrHeader) || !strings.Contains(err.Error(), "none of the 2 candidates") || Allocated() != allocated {
+		t.Fatalf("two invalid candidates: %v, want ErrHeader saying none of the 2 is valid, and nothing counted", err)
 	}
 }
 

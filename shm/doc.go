@@ -11,8 +11,10 @@
 // after munmap (see Segment). The memory of a shareable segment outlives
 // the Segment as long as another process maps it or holds its
 // descriptor; a named segment lives until Unlink. Shareable segments hold
-// their caller's bytes from the first page on, and a header, checked by
-// every process that takes the segment up, in their last bytes.
+// their caller's bytes from the first page on, and are described by a
+// Header that every process taking one up checks: a memfd of Alloc in
+// what the kernel keeps and nobody can change (its name, size and seals),
+// a named segment in its last bytes.
 //
 // Files:
 //
@@ -20,14 +22,14 @@
 //	map.go         Map: mmap's parameters, checked, and its system calls
 //	options.go     Options, Prot, Flag, Backing
 //	alloc.go       Alloc: sealed memfd segments (temporary files elsewhere)
-//	backing_*.go   the file behind Alloc's segments, and its seals
-//	header.go      the shareable segment's header: layout, ParseHeader
+//	backing_*.go   the file behind Alloc's segments: made, sized, sealed
+//	header.go      Header, and its layout in a named segment: ParseHeader
 //	share.go       ShareWith and the EnvSegments format
 //	inherit.go     Inherited: taking up a handed-over segment
 //	attach*.go     Attach and Names: another process's segments by pid
 //	named*.go      Create, Open, Unlink: segments named under /dev/shm
 //	takeup.go      mapping and validating a segment another process made
-//	memfd_*.go     checks of a memfd's seals and name
+//	memfd_*.go     a memfd's name, and taking one up: its seals, name, size
 //	accounting.go  Allocated, Segments, SetLimit: the count of live bytes
 //	capacity.go    the memory and swap this process can be given
 //	size.go        page rounding with checked arithmetic

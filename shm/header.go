@@ -12,9 +12,9 @@ import (
 	"github.com/fpmshm/fpmshm/internal/sys"
 )
 
-// HeaderSize is the size of the header in the last bytes of every
-// shareable segment, after the caller's bytes and the padding to whole
-// pages.
+// HeaderSize is the size of the header in the last bytes of a named
+// segment (and, where there are no memfds, of Alloc's), after the
+// caller's bytes and the padding to whole pages.
 const HeaderSize = 64
 
 // headerMagic opens every header.
@@ -24,10 +24,15 @@ var headerMagic = [8]byte{'f', 'p', 'm', 's', 'h', 'm', 0, 1}
 // the end of the segment.
 const headerVersion = 2
 
-// Header describes a shareable segment. It is written at the end of the
-// segment by its creator, once, before the segment is sealed and mapped,
-// and checked, against the file's real size, by every process that takes
-// the segment up.
+// Header describes a shareable segment, and is checked by every process
+// that takes the segment up. A named segment (and, where there are no
+// memfds, one of Alloc) carries it in its last HeaderSize bytes, written
+// by its creator once, before the segment is mapped, and checked against
+// the file's real size. A sealed memfd of Alloc carries it in what the
+// kernel keeps and no process can change: the memfd's name (the creator's
+// pid and the tag), its size (sealed against shrinking and growing) and
+// its birth time (Created, to the kernel's clock tick); no bytes of the
+// segment hold it.
 type Header struct {
 	Version    uint32    // layout version of the header itself
 	Size       int       // the caller's bytes, at the start of the segment
@@ -132,7 +137,7 @@ func headerBytes(base unsafe.Pointer, maplen uintptr) []byte {
 }
 
 // writeHeader writes h at the end of the file fd, which thereby becomes
-// maplen bytes long.
+// maplen bytes long (if it was not already).
 func writeHeader(fd int, h Header, maplen int) error {
 	var raw [HeaderSize]byte
 	h.encode(raw[:])
@@ -155,8 +160,10 @@ func newHeader(size int, tag uint64) Header {
 	}
 }
 
-// Header returns the header of a shareable segment as it is now, validated
-// against the mapping's size. A segment of Map has none (ErrHeader); a
+// Header returns the header of a shareable segment as it is now: a named
+// segment's (or a temporary file's) read again and validated against the
+// mapping's size, a memfd's as the kernel keeps it, unchanged since the
+// segment was made or taken up. A segment of Map has none (ErrHeader); a
 // named segment truncated by another process fails with ErrFault. The
 // error is an *Error with Op "header".
 func (s *Segment) Header() (Header, error) {
@@ -165,7 +172,18 @@ func (s *Segment) Header() (Header, error) {
 	if err := s.liveLocked("header"); err != nil {
 		return Header{}, err
 	}
-	if s.backing != BackingMemfd && s.backing != BackingTempFile && s.backing != BackingNamed {
+	switch s.backing {
+	case BackingMemfd:
+		return Header{
+			Version:    headerVersion,
+			Size:       s.size,
+			PageSize:   pageSize,
+			CreatorPID: s.creator,
+			Tag:        s.tag,
+			Created:    s.created,
+		}, nil
+	case BackingTempFile, BackingNamed:
+	default:
 		return Header{}, s.fail("header", ErrHeader, fmt.Sprintf("a %s mapping has no header", s.backing))
 	}
 	h, detail, err := readHeader(s.base, s.maplen)

@@ -1,9 +1,11 @@
 package shm
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"sync"
+	"syscall"
 
 	"github.com/fpmshm/fpmshm/internal/sys"
 )
@@ -17,11 +19,13 @@ var handOver struct {
 }
 
 // Inherited takes up the segment that the parent handed to this process
-// under name with ShareWith. It finds name in EnvSegments, checks the
-// descriptor (on Linux: a memfd of that name, sealed against shrinking and
-// growing; everywhere: a regular file of the size announced), maps it
-// readable, and writable unless the descriptor is read-only, and validates
-// its header against the file's real size. The descriptor is set
+// under name with ShareWith. It finds name in EnvSegments and checks the
+// descriptor: on Linux, a memfd of that name sealed against shrinking and
+// growing, of exactly the size announced, whose name holds its creator's
+// pid and tag (read from /proc/self/fd, which must be mounted); elsewhere,
+// a regular file of the size announced whose header is valid for its real
+// size. It maps it readable, and writable unless the descriptor is
+// read-only. The descriptor is set
 // close-on-exec and belongs to the segment: Free unmaps the segment and
 // closes it. The segment counts in Allocated like any other.
 //
@@ -35,7 +39,8 @@ var handOver struct {
 // or has already taken up, fails with ErrNotInherited; a malformed
 // EnvSegments, or a descriptor that is not the segment described, with
 // ErrHandOver (and the errno, such as EBADF, if a system call said so); a
-// corrupt header with ErrHeader. On failure nothing is mapped, the entry
+// memfd of that name without a valid pid and tag, or a corrupt header,
+// with ErrHeader. On failure nothing is mapped, the entry
 // stays and the descriptor is left open: it was handed over for this
 // segment, so nothing else in the process should be using it, but it is
 // not closed behind the caller's back either.
@@ -58,7 +63,7 @@ func Inherited(name string) (*Segment, error) {
 		return fail(err, e.size, detail)
 	}
 	forgetEntry(name)
-	logDebug("inherited shared memory", name, e.size)
+	logDebug(name, e.size, "inherited shared memory")
 	return s, nil
 }
 
@@ -118,18 +123,19 @@ func forgetEntry(name string) {
 
 // inheritFD validates, maps and adopts the descriptor of entry e.
 func inheritFD(e handed) (*Segment, string, error) {
-	if detail, err := checkMemfd(e.fd, e.name, ErrHandOver); err != nil {
-		return nil, detail, err
-	}
 	mode, err := sys.AccessMode(e.fd)
 	if err != nil {
-		return nil, fmt.Sprintf("fcntl(F_GETFL) of fd %d: %v", e.fd, err), withErrno(ErrHandOver, err)
+		detail := fmt.Sprintf("fcntl(F_GETFL) of fd %d: %v", e.fd, err)
+		if errors.Is(err, syscall.EBADF) {
+			detail = fmt.Sprintf("fd %d is not open", e.fd)
+		}
+		return nil, detail, withErrno(ErrHandOver, err)
 	}
 	prot := ProtRead | ProtWrite
 	if mode == sys.ORdonly {
 		prot = ProtRead
 	}
-	s, detail, err := mapShared(e.fd, prot, e.size, ErrHandOver)
+	s, detail, err := mapHanded(e.fd, e.name, prot, e.size, ErrHandOver)
 	if err != nil {
 		return nil, detail, err
 	}
@@ -153,6 +159,3 @@ func findEntry(entries []handed, name string) (handed, bool) {
 	}
 	return handed{}, false
 }
-
-// memfdTarget is what /proc/<pid>/fd shows for a memfd named name.
-func memfdTarget(name string) string { return "/memfd:" + name + " (deleted)" }

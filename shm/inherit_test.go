@@ -28,19 +28,16 @@ func dupOf(t *testing.T, s *Segment) int {
 	return fd
 }
 
-// rawMemfd returns a memfd named name of size bytes holding header at its
-// end, sealed with seals (0 for none).
-func rawMemfd(t *testing.T, name string, size int, header []byte, seals int) int {
+// rawMemfd returns a memfd named memfd of size bytes, sealed with seals
+// (0 for none), closed at the end of the test.
+func rawMemfd(t *testing.T, memfd string, size int, seals int) int {
 	t.Helper()
-	fd, err := unix.MemfdCreate(name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	fd, err := unix.MemfdCreate(memfd, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { unix.Close(fd) })
 	if err := unix.Ftruncate(fd, int64(size)); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := unix.Pwrite(fd, header, int64(size-len(header))); err != nil {
 		t.Fatal(err)
 	}
 	if seals != 0 {
@@ -128,7 +125,7 @@ func TestInheritedReadOnlyDescriptor(t *testing.T) {
 // sentinel; nothing is mapped or counted, and the descriptor stays open.
 func TestInheritedForged(t *testing.T) {
 	name := uniqueName("forged")
-	valid := func(size int) []byte { return encodedHeader(newHeader(size, 0)) }
+	memfd := memfdName(name, os.Getpid(), 0)
 	sealed := unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_SEAL
 
 	file, err := os.CreateTemp(t.TempDir(), "regular")
@@ -136,8 +133,7 @@ func TestInheritedForged(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer file.Close()
-	file.Write(valid(100))
-	file.Truncate(int64(pageSize))
+	file.Truncate(100)
 	r, w, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
@@ -149,8 +145,6 @@ func TestInheritedForged(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer other.Free()
-	corrupt := valid(100)
-	corrupt[offTag] ^= 1
 	closed := 1000
 	for fdOpen(closed) {
 		closed++
@@ -170,15 +164,21 @@ func TestInheritedForged(t *testing.T) {
 		{"closed descriptor", fmt.Sprintf("%s:%d:100", name, closed), ErrHandOver, -1},
 		{"regular file", fmt.Sprintf("%s:%d:100", name, file.Fd()), ErrHandOver, int(file.Fd())},
 		{"pipe", fmt.Sprintf("%s:%d:100", name, r.Fd()), ErrHandOver, int(r.Fd())},
-		{"memfd without seals", "", ErrHandOver, rawMemfd(t, name, pageSize, valid(100), 0)},
-		{"memfd sealed against growing only", "", ErrHandOver, rawMemfd(t, name, pageSize, valid(100), unix.F_SEAL_GROW)},
-		{"memfd whose seals are not frozen (still being made)", "", ErrHandOver, rawMemfd(t, name, pageSize, valid(100), unix.F_SEAL_SHRINK|unix.F_SEAL_GROW)},
-		{"memfd of another name", "", ErrHandOver, dupOf(t, other)},
-		{"corrupt header", "", ErrHeader, rawMemfd(t, name, pageSize, corrupt, sealed)},
-		{"no header", "", ErrHeader, rawMemfd(t, name, pageSize, nil, sealed)},
-		{"header of another size", "", ErrHandOver, rawMemfd(t, name, pageSize, valid(200), sealed)},
-		{"file of another size", "", ErrHandOver, rawMemfd(t, name, 2*pageSize, valid(100), sealed)},
-		{"header for a longer file", "", ErrHeader, rawMemfd(t, name, pageSize, valid(5000), sealed)},
+		{"memfd without seals", "", ErrHandOver, rawMemfd(t, memfd, 100, 0)},
+		{"memfd sealed against growing only", "", ErrHandOver, rawMemfd(t, memfd, 100, unix.F_SEAL_GROW)},
+		{"memfd whose seals are not frozen (still being made)", "", ErrHandOver, rawMemfd(t, memfd, 100, unix.F_SEAL_SHRINK|unix.F_SEAL_GROW)},
+		{"memfd of another segment", "", ErrHandOver, dupOf(t, other)},
+		{"memfd of a segment whose name extends this one", "", ErrHandOver, rawMemfd(t, memfdName(name+".x", os.Getpid(), 0), 100, sealed)},
+		{"memfd named without pid and tag", "", ErrHeader, rawMemfd(t, name, 100, sealed)},
+		{"memfd whose pid is not a number", "", ErrHeader, rawMemfd(t, name+":x:0", 100, sealed)},
+		{"memfd whose pid is 0", "", ErrHeader, rawMemfd(t, name+":0:0", 100, sealed)},
+		{"memfd whose tag is not hex", "", ErrHeader, rawMemfd(t, name+":1:7g", 100, sealed)},
+		{"memfd whose tag has a leading zero", "", ErrHeader, rawMemfd(t, name+":1:07", 100, sealed)},
+		{"memfd whose tag is longer than 64 bits", "", ErrHeader, rawMemfd(t, name+":1:10000000000000000", 100, sealed)},
+		{"memfd with a field too many", "", ErrHeader, rawMemfd(t, memfd+":0", 100, sealed)},
+		{"memfd of another size", "", ErrHandOver, rawMemfd(t, memfd, 200, sealed)},
+		{"memfd of whole pages holding the size", "", ErrHandOver, rawMemfd(t, memfd, pageSize, sealed)},
+		{"empty memfd", "", ErrHandOver, rawMemfd(t, memfd, 0, sealed)},
 	}
 	for _, tc := range cases {
 		env := tc.env
@@ -191,7 +191,7 @@ func TestInheritedForged(t *testing.T) {
 			t.Setenv(EnvSegments, env)
 		}
 		allocated, segments := Allocated(), len(Segments())
-		maps := mappingsNamed(memfdTarget(name))
+		maps := memfdMappings(name)
 		s, err := Inherited(name)
 		var e *Error
 		switch {
@@ -202,7 +202,7 @@ func TestInheritedForged(t *testing.T) {
 			t.Errorf("%s: %v, want *Error with Op inherit and the name", tc.what, err)
 		case !errors.Is(err, tc.want):
 			t.Errorf("%s: %v, want %v", tc.what, err, tc.want)
-		case Allocated() != allocated || len(Segments()) != segments || mappingsNamed(memfdTarget(name)) != maps:
+		case Allocated() != allocated || len(Segments()) != segments || memfdMappings(name) != maps:
 			t.Errorf("%s: something was mapped or counted", tc.what)
 		case tc.fd >= 0 && !fdOpen(tc.fd):
 			t.Errorf("%s: Inherited closed fd %d", tc.what, tc.fd)

@@ -3,6 +3,7 @@ package shm
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync/atomic"
 )
 
@@ -20,9 +21,11 @@ func logError(e *Error) {
 	}
 }
 
-func logDebug(msg, name string, size int) {
+// logDebug logs, at debug level, the message made of msg's parts, which
+// are joined only when debug logging is on.
+func logDebug(name string, size int, msg ...string) {
 	if l := logger.Load(); l != nil && l.Enabled(context.Background(), slog.LevelDebug) {
-		l.LogAttrs(context.Background(), slog.LevelDebug, msg,
+		l.LogAttrs(context.Background(), slog.LevelDebug, strings.Join(msg, ""),
 			slog.String("name", name), slog.Int("size", size), slog.Int64("allocated", Allocated()))
 	}
 }

@@ -42,7 +42,7 @@ func Map(o Options) (*Segment, error) {
 		return nil, err
 	}
 	link(s)
-	logDebug("mapped memory", "", o.Size)
+	logDebug("", o.Size, "mapped memory")
 	return s, nil
 }
 

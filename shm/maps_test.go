@@ -62,13 +62,31 @@ func freeUnmaps(t fataler, s *Segment) {
 }
 
 // mappingsNamed counts this process's mappings whose file is named
-// target in /proc/self/maps ("/memfd:NAME (deleted)" for Alloc's segments,
-// "/dev/zero (deleted)" for shared anonymous ones).
+// target in /proc/self/maps ("/dev/zero (deleted)" for shared anonymous
+// ones).
 func mappingsNamed(target string) int {
+	return countMappings(func(file string) bool { return file == target })
+}
+
+// memfdMappings counts this process's mappings of memfds of segment name:
+// named NAME:PID:TAG as Alloc names them, or NAME alone, or NAME followed
+// by ':' and anything.
+func memfdMappings(name string) int {
+	return countMappings(func(file string) bool {
+		return file == "/memfd:"+name+" (deleted)" ||
+			strings.HasPrefix(file, "/memfd:"+name+":") && strings.HasSuffix(file, " (deleted)")
+	})
+}
+
+// countMappings counts this process's mappings whose file, as
+// /proc/self/maps shows it, satisfies match.
+func countMappings(match func(file string) bool) int {
 	maps, _ := os.ReadFile("/proc/self/maps")
 	n := 0
 	for line := range strings.Lines(string(maps)) {
-		if strings.HasSuffix(strings.TrimRight(line, "\n"), " "+target) {
+		// address perms offset dev inode file: the file may hold spaces.
+		f := strings.SplitN(strings.TrimRight(line, "\n"), " ", 6)
+		if len(f) == 6 && match(strings.TrimLeft(f[5], " ")) {
 			n++
 		}
 	}

@@ -5,7 +5,10 @@ package shm
 // handedBacking is the backing of segments handed between processes.
 const handedBacking = BackingTempFile
 
-// checkMemfd accepts fd: this platform has no memfd, and Alloc's unlinked
-// temporary files carry no seals and no name to check. The size and the
-// header are still checked.
-func checkMemfd(fd int, name string, mismatch *kindError) (string, error) { return "", nil }
+// mapHanded maps fd, the temporary file of segment name that another
+// process made, with prot: this platform has no memfd, and Alloc's
+// unlinked temporary files carry no seals and no name to check, so it
+// checks the size and the header (mapShared).
+func mapHanded(fd int, name string, prot Prot, want int, mismatch *kindError) (*Segment, string, error) {
+	return mapShared(fd, prot, want, mismatch)
+}

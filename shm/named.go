@@ -29,7 +29,13 @@ const namedPrefix = "fpmshm."
 // Unlike Alloc's segments, a named segment is not sealed (only a memfd can
 // be): any process of the same user can truncate the file, and a process
 // reading the segment then faults on the pages that are gone. Read named
-// segments of other processes through Guard.
+// segments of other processes through Guard. For the same reason a named
+// segment keeps its Header in its last bytes, where Alloc's memfd keeps
+// it in its name and sealed size: a file's name can be renamed and its
+// size changed by any process of the user, so nothing the kernel keeps
+// about it is fixed, and Open checks the header against the file's real
+// size instead. The header's page costs nothing extra: Create reserves
+// every page of the segment up front anyway.
 
 // Create makes the named segment name of size bytes (plus its header),
 // failing with an error matching fs.ErrExist if it exists. Its pages are
@@ -41,7 +47,7 @@ const namedPrefix = "fpmshm."
 // /dev/shm, ErrNotSupported.
 func Create(name string, size int) (*Segment, error) {
 	var path string
-	return newSegment("create", name, size,
+	return newSegment("create", name, size, segmentLen,
 		func() (err error) { path, err = namedPath(name); return err },
 		func(maplen int) (*Segment, string, error) { return createNamed(path, name, size, maplen) })
 }
@@ -99,7 +105,7 @@ func Open(name string) (*Segment, error) {
 	if err != nil {
 		return fail(err, path+": "+detail)
 	}
-	logDebug("opened named shared memory", name, len(s.data))
+	logDebug(name, len(s.data), "opened named shared memory")
 	return s, nil
 }
 

@@ -26,8 +26,9 @@ func TestAllocIsSealedMemfd(t *testing.T) {
 	}
 	defer s.Free()
 	fd := s.fd
-	if target, _ := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd)); target != memfdTarget(name) {
-		t.Fatalf("fd %d is %q, want %q", fd, target, memfdTarget(name))
+	want := fmt.Sprintf("/memfd:%s:%d:0 (deleted)", name, os.Getpid())
+	if target, _ := os.Readlink(fmt.Sprintf("/proc/self/fd/%d", fd)); target != want {
+		t.Fatalf("fd %d is %q, want %q", fd, target, want)
 	}
 	if fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil || fl&unix.FD_CLOEXEC == 0 {
 		t.Fatalf("fd flags %d (%v), want close-on-exec", fl, err)

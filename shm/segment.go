@@ -30,6 +30,7 @@ type Segment struct {
 	backing Backing
 	name    string
 	tag     uint64
+	creator int      // the pid of the process that made a shareable segment
 	fd      int      // the backing descriptor this segment owns, or -1
 	file    *os.File // fd wrapped for hand-over, once asked for
 	created time.Time
@@ -56,8 +57,8 @@ func (s *Segment) Len() int {
 // handed over with; empty for Map's segments.
 func (s *Segment) Name() string { return s.name }
 
-// Tag returns the layout tag stored in a shared segment's header (0 for
-// Map's segments).
+// Tag returns the layout tag a shareable segment was made with (0 for
+// Map's segments): see AllocOptions.Tag.
 func (s *Segment) Tag() uint64 { return s.tag }
 
 // Info describes the segment; see Segments.
@@ -92,7 +93,7 @@ func (s *Segment) Free() error {
 	size := s.size
 	s.base, s.data = nil, nil
 	forget(s, size)
-	logDebug("freed shared memory", s.name, size)
+	logDebug(s.name, size, "freed shared memory")
 	if err != nil {
 		return s.fail("free", err, "close of the backing descriptor")
 	}

@@ -156,7 +156,7 @@ func parseEntry(entry string) (handed, error) {
 		return handed{}, fmt.Errorf("fd %q is not a decimal number from 3 to %d", f[1], maxFD)
 	}
 	size, ok := parseDecimal(f[2], math.MaxInt)
-	if _, fits := segmentLen(size); !ok || !fits {
+	if _, fits := allocLen(size); !ok || !fits {
 		return handed{}, fmt.Errorf("size %q is not a decimal number of bytes that a segment can hold", f[2])
 	}
 	return handed{f[0], fd, size}, nil

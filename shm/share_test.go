@@ -163,6 +163,11 @@ func TestShareWithRefuses(t *testing.T) {
 	}
 }
 
+// largestAlloc is the largest size a segment of Alloc can have: a memfd of
+// that size is mapped in whole pages, the largest multiple of the page
+// size an int holds.
+var largestAlloc = math.MaxInt - (pageSize - 1)
+
 // TestShareWithManyCommandsOneFile checks that a segment shared with
 // several commands passes the same descriptor to each, and that Free
 // closes it.
@@ -191,9 +196,9 @@ func TestShareWithManyCommandsOneFile(t *testing.T) {
 
 func TestParseEntries(t *testing.T) {
 	good := map[string][]handed{
-		"a:3:1":                                 {{"a", 3, 1}},
-		"seg.1_x-y:17:4096,b:4:9":               {{"seg.1_x-y", 17, 4096}, {"b", 4, 9}},
-		fmt.Sprintf("big:3:%d", largestSegment): {{"big", 3, largestSegment}},
+		"a:3:1":                               {{"a", 3, 1}},
+		"seg.1_x-y:17:4096,b:4:9":             {{"seg.1_x-y", 17, 4096}, {"b", 4, 9}},
+		fmt.Sprintf("big:3:%d", largestAlloc): {{"big", 3, largestAlloc}},
 	}
 	for in, want := range good {
 		got, err := parseEntries(in)
@@ -208,7 +213,7 @@ func TestParseEntries(t *testing.T) {
 		"", ",", "a", "a:3", "a:3:1:1", "a:3:1,", ",a:3:1", ":3:1", "a::1", "a:3:",
 		"a:2:1", "a:0:1", "a:-3:1", "a:+3:1", "a:03:1", "a: 3:1", "a:3:0", "a:3:-1", "a:3:+1",
 		"a:3:01", "a:3:1e3", "a:3:0x10", "a:3:99999999999999999999", "a:9999999999:1",
-		fmt.Sprintf("a:3:%d", largestSegment+1), fmt.Sprintf("a:3:%d", math.MaxInt), "a/b:3:1", "..:3:1", "a b:3:1", "a:3:1,a:4:1", "a:3:1,b:3:1",
+		fmt.Sprintf("a:3:%d", largestAlloc+1), fmt.Sprintf("a:3:%d", math.MaxInt), "a/b:3:1", "..:3:1", "a b:3:1", "a:3:1,a:4:1", "a:3:1,b:3:1",
 		strings.Repeat("x", maxNameLen+1) + ":3:1",
 	} {
 		if got, err := parseEntries(in); err == nil {
@@ -357,8 +362,8 @@ func TestChildCannotResize(t *testing.T) {
 	if b := s.Bytes(); string(b[len(b)-5:]) != "child" || sum == 0 {
 		t.Fatalf("the child's write is not visible: last bytes %q", b[len(b)-5:])
 	}
-	if size, err := sizeOf(s.fd); err != nil || size != int64(s.maplen) {
-		t.Fatalf("file size %d (%v), want %d", size, err, s.maplen)
+	if size, err := sizeOf(s.fd); err != nil || size != int64(s.Len()) {
+		t.Fatalf("file size %d (%v), want %d", size, err, s.Len())
 	}
 }
 
@@ -424,7 +429,7 @@ func TestNoLeakOverManyHandOvers(t *testing.T) {
 	if got := countFDs(t); got != fds {
 		t.Errorf("%d descriptors open before %d hand-overs, %d after", fds, cycles, got)
 	}
-	if n := mappingsNamed(memfdTarget(name)); n != 0 {
+	if n := memfdMappings(name); n != 0 {
 		t.Errorf("%d of the segments are still mapped after their Free", n)
 	}
 	if got := Allocated(); got != allocated {

@@ -10,10 +10,11 @@ import (
 )
 
 // Taking up a shareable segment that another process made (Inherited,
-// Attach, Open): map its descriptor, validate its header against the
-// file's real size, and count it.
+// Attach, Open): map its descriptor, validate what describes it (a named
+// segment's header, checked against the file's real size; a memfd's name,
+// size and seals, see mapHanded), and count it.
 
-// mapShared maps the shareable segment open as fd with prot, after
+// mapShared maps the segment with a header open as fd with prot, after
 // checking that fd is a regular file of whole pages and, once mapped, that
 // its header is valid for the file's real size (fstat's, never the
 // header's). want is the size the caller was told, 0 for any; a descriptor
@@ -52,6 +53,12 @@ func mapShared(fd int, prot Prot, want int, mismatch *kindError) (*Segment, stri
 		sys.Munmap(base, maplen)
 		return nil, detail, err
 	}
+	return takenSegment(base, maplen, fd, prot, h), "", nil
+}
+
+// takenSegment returns the Segment of the mapping of maplen bytes at base
+// of fd, a shareable segment another process made that h describes.
+func takenSegment(base unsafe.Pointer, maplen uintptr, fd int, prot Prot, h Header) *Segment {
 	return &Segment{
 		base:    base,
 		maplen:  maplen,
@@ -60,9 +67,10 @@ func mapShared(fd int, prot Prot, want int, mismatch *kindError) (*Segment, stri
 		prot:    prot,
 		flags:   Shared,
 		tag:     h.Tag,
+		creator: h.CreatorPID,
 		fd:      fd,
 		created: h.Created,
-	}, "", nil
+	}
 }
 
 // readHeader parses the header of the mapping of maplen bytes at base,

@@ -2,7 +2,11 @@
 
 package sys
 
-import "golang.org/x/sys/unix"
+import (
+	"time"
+
+	"golang.org/x/sys/unix"
+)
 
 // Open flags for Open, which adds O_CLOEXEC itself.
 const (
@@ -21,18 +25,10 @@ const (
 
 // Stat is what fstat says about a descriptor, as far as callers need it.
 type Stat struct {
-	Size int64  // bytes
-	Mode uint32 // type and permission bits
-	UID  int    // owner
-}
-
-// Fstat describes the file open as fd.
-func Fstat(fd int) (Stat, error) {
-	var st unix.Stat_t
-	if err := unix.Fstat(fd, &st); err != nil {
-		return Stat{}, err
-	}
-	return Stat{Size: st.Size, Mode: uint32(st.Mode), UID: int(st.Uid)}, nil
+	Size int64     // bytes
+	Mode uint32    // type and permission bits
+	UID  int       // owner
+	Born time.Time // when the file was created; zero where the kernel does not say
 }
 
 // Open opens path with flags plus O_CLOEXEC and returns the descriptor.
