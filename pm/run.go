@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"os"
-	"os/signal"
 )
 
 // Run runs a pool of worker processes serving handler, as PHP-FPM runs a
@@ -46,29 +45,9 @@ func Run(ctx context.Context, cfg Config, handler http.Handler) error {
 		handler = http.NotFoundHandler()
 	}
 	if IsWorker() {
-		return runWorker(ctx, cfg, handler)
+		return runWorker(ctx, cfg, func(string) http.Handler { return handler })
 	}
-	return runMaster(ctx, cfg)
-}
-
-// runMaster is Run in the master. Its signals are handled from its first
-// line: one that comes while the pool starts is acted on once it has
-// started, and the pid file, which tells the world where to send them, is
-// written only once they are handled.
-func runMaster(ctx context.Context, cfg Config) error {
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, masterSignals...)
-	defer signal.Stop(sigs)
-	cfg.SetDefaults()
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	res, err := openMaster(&cfg)
-	if err != nil {
-		return err
-	}
-	defer res.Close()
-	return runPool(ctx, &cfg, res, sigs)
+	return runMaster(ctx, []Config{cfg})
 }
 
 // runPool runs the pool on what res holds until it has stopped. It owns
