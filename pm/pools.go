@@ -10,6 +10,8 @@ import (
 	"os/signal"
 	"slices"
 	"sync"
+
+	"github.com/fpmshm/fpmshm/scoreboard"
 )
 
 // RunPools runs several pools in one master, as php-fpm runs the [www]
@@ -155,7 +157,7 @@ func checkPools(pools []Config) ([]*Config, error) {
 // names and sockets, the same [global] directives, and caches of the same
 // name declared alike.
 func checkTogether(cfgs []*Config) error {
-	pools := map[string]bool{}
+	pools := map[string]string{}   // scoreboard segment: pool
 	sockets := map[string]string{} // socket: pool
 	caches := map[string]*Config{} // name: the first pool declaring it
 	first := cfgs[0]
@@ -163,10 +165,11 @@ func checkTogether(cfgs []*Config) error {
 		fail := func(format string, args ...any) error {
 			return fmt.Errorf("pool %s: %w: %s", c.Pool, ErrConfig, fmt.Sprintf(format, args...))
 		}
-		if pools[c.Pool] {
-			return fail("a second pool of the same name")
+		board := scoreboard.SegmentName(c.Pool)
+		if other, ok := pools[board]; ok {
+			return fail("a second pool of the same name, or one that names its scoreboard %s as pool %s does", board, other)
 		}
-		pools[c.Pool] = true
+		pools[board] = c.Pool
 		for _, addr := range []string{c.Listen, c.HTTPListen, c.StatusListen} {
 			if other, ok := sockets[addr]; ok && addr != "" {
 				return fail("%s is also pool %s's socket", addr, other)

@@ -279,6 +279,7 @@ func TestPoolsMustAgree(t *testing.T) {
 	}{
 		{nil, "no pool"},
 		{[]Config{a, with(b, func(c *Config) { c.Pool = "a" })}, "pool a: invalid pool configuration: a second pool of the same name"},
+		{[]Config{with(a, func(c *Config) { c.Pool = "a b" }), with(b, func(c *Config) { c.Pool = "a_b" })}, "pool a_b: invalid pool configuration: a second pool of the same name, or one that names its scoreboard scoreboard.a_b as pool a b does"},
 		{[]Config{a, with(b, func(c *Config) { c.HTTPListen = "/tmp/a.sock" })}, "pool b: invalid pool configuration: /tmp/a.sock is also pool a's socket"},
 		{[]Config{a, with(b, func(c *Config) { c.PIDFile = "/tmp/b.pid" })}, `pool b: invalid pool configuration: [global] pid is "/tmp/b.pid" here and "" in pool a`},
 		{[]Config{with(a, func(c *Config) { c.Caches = map[string]CacheConfig{"x": {Size: 1 << 20}} }), with(b, func(c *Config) { c.Caches = map[string]CacheConfig{"x": {Size: 2 << 20}} })},
