@@ -239,8 +239,9 @@ func TestINICaches(t *testing.T) {
 
 // TestLoadPoolsDebianLayout reads Debian's php-fpm.conf layout with two
 // pool files in pool.d: two pools, each with its own directives from base
-// and its file, both with every [global] directive, even one set after
-// the include; a section seen twice continues its pool.
+// and its file, both with every [global] directive; a section seen twice
+// continues its pool, and [global] may follow the pools (php-fpm 8.2's -tt
+// reads both files the same way).
 func TestLoadPoolsDebianLayout(t *testing.T) {
 	base := pm.Config{HTTPListen: "", PingPath: "/ping", Env: map[string]string{"A": "1"}}
 	pools, err := LoadPoolsFile(filepath.Join("testdata", "php-fpm-pools", "php-fpm.conf"), base)
