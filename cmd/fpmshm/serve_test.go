@@ -1,6 +1,8 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -52,5 +54,30 @@ func TestServeFlagsAreTheDirectives(t *testing.T) {
 			}
 			break
 		}
+	}
+}
+
+// TestServeSeveralPools: serve reads every pool of its file, flags apply
+// to each, and serve's default sockets are a lone pool's: with several
+// pools each has only its section's.
+func TestServeSeveralPools(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "php-fpm.conf")
+	os.WriteFile(conf, []byte("[www]\nlisten = /w.sock\n[api]\nlisten = /a.sock\n"), 0o644)
+	pools, _, code := serveConfig([]string{"-y", conf, "-pm.max_children", "9"})
+	if code != -1 || len(pools) != 2 {
+		t.Fatalf("two pools: code %d, %+v", code, pools)
+	}
+	for i, want := range []struct{ pool, listen string }{{"www", "/w.sock"}, {"api", "/a.sock"}} {
+		if c := pools[i]; c.Pool != want.pool || c.Listen != want.listen || c.HTTPListen != "" || c.MaxChildren != 9 || c.Reload == nil {
+			t.Errorf("pool %d: %s listen %q http %q max_children %d; want %s on %s only, 9", i, c.Pool, c.Listen, c.HTTPListen, c.MaxChildren, want.pool, want.listen)
+		}
+	}
+	os.WriteFile(conf, []byte("[www]\nlisten = /w.sock\n"), 0o644)
+	if _, err := pools[1].Reload(); err == nil || !strings.Contains(err.Error(), "has no pool api any more") {
+		t.Errorf("reload of a pool removed from the file: %v", err)
+	}
+	if c, err := pools[0].Reload(); err != nil || c.Pool != "www" || c.HTTPListen != serveDefaults().HTTPListen {
+		t.Errorf("reload of the pool left alone in the file: %+v, %v; want the default http socket", c, err)
 	}
 }
