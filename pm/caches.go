@@ -139,18 +139,31 @@ func Cache(name string) (*shmcache.Cache, error) {
 }
 
 // makeCaches makes the caches cfg declares (the master, before its first
-// worker) and makes them this process's.
+// worker) and adds them to this process's. A cache another pool of the
+// master declared already is that pool's (checkTogether saw that they
+// agree).
 func makeCaches(cfg *Config) error {
-	set := &cacheSet{names: slices.Sorted(maps.Keys(cfg.Caches)), byName: map[string]*shmcache.Cache{}}
-	for _, name := range set.names {
+	set := &cacheSet{byName: map[string]*shmcache.Cache{}}
+	if had := poolCaches.Load(); had != nil {
+		maps.Copy(set.byName, had.byName)
+	}
+	var made []*shmcache.Cache
+	for _, name := range slices.Sorted(maps.Keys(cfg.Caches)) {
+		if set.byName[name] != nil {
+			continue
+		}
 		cc := cfg.Caches[name]
 		c, err := shmcache.New(shmcache.Options{Name: name, Size: cc.Size, Policy: cc.Policy, NoDump: true})
 		if err != nil {
-			set.close()
+			for _, c := range made {
+				c.Close()
+			}
 			return fmt.Errorf("pool %s: make cache %s of %d bytes: %w", cfg.Pool, name, cc.Size, err)
 		}
 		set.byName[name] = c
+		made = append(made, c)
 	}
+	set.names = slices.Sorted(maps.Keys(set.byName))
 	poolCaches.Store(set)
 	return nil
 }
@@ -188,14 +201,19 @@ func (s *cacheSet) close() {
 	}
 }
 
-// shareCaches hands this process's caches to the worker cmd will start.
-func shareCaches(cmd *exec.Cmd) error {
+// shareCaches hands this process's caches named in list (a worker's
+// workerConfig.Caches: its pool's) to the worker cmd will start.
+func shareCaches(cmd *exec.Cmd, list string) error {
 	set := poolCaches.Load()
-	if set == nil {
+	if set == nil || list == "" {
 		return nil
 	}
-	for _, name := range set.names {
-		if err := set.byName[name].ShareWith(cmd); err != nil {
+	for _, name := range strings.Split(list, ",") {
+		c := set.byName[name]
+		if c == nil {
+			return fmt.Errorf("hand cache %s to a worker: %w", name, ErrNoCache)
+		}
+		if err := c.ShareWith(cmd); err != nil {
 			return fmt.Errorf("hand cache %s to a worker: %w", name, err)
 		}
 	}

@@ -1,8 +1,10 @@
 // Package pm is fpmshm's process manager: PHP-FPM's master and workers in
 // Go. A program calls Run with a Config (one pool, PHP-FPM's pool
-// directives) and an http.Handler; the master binds the sockets, creates the
-// scoreboard and re-executes the program as its workers, which serve the
-// handler over FastCGI (and, if configured, HTTP) one request at a time.
+// directives) and an http.Handler, or RunPools with a Config for each of
+// several pools (php-fpm.conf's [www] and [api]); the master binds the
+// sockets, creates the scoreboards and re-executes the program as its
+// workers, which serve the handler over FastCGI (and, if configured, HTTP)
+// one request at a time.
 //
 // Main types: Config (a pool, defaulted by Config.SetDefaults and checked
 // by Config.Validate), Directive (one of php-fpm.conf's directives: the
@@ -12,8 +14,9 @@
 // declares).
 //
 // Files, by idea:
-//   - run.go: Run, in the master and in a worker; resources.go: what the
-//     master opens and closes; config.go: Config.
+//   - run.go: Run, in the master and in a worker; pools.go: RunPools,
+//     several pools in one master, each with its own loop; resources.go:
+//     what the master opens and closes for a pool; config.go: Config.
 //   - master.go, maintenance.go, ondemand.go, reload.go, signals.go: the
 //     master loop, pm.max_children/spare-server decisions, reloads, signals;
 //     heartbeat.go: the request timeouts; systemd.go: Type=notify.

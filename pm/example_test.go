@@ -112,3 +112,26 @@ func ExamplePool_Source() {
 		log.Fatal(err)
 	}
 }
+
+// Two pools in one master, as php-fpm.conf's [www] and [api] sections:
+// each has its own socket, process manager, status page and workers, and
+// its own handler.
+func ExampleRunPools() {
+	site := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "the site") })
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, `{"api": true}`) })
+	pools := []pm.Config{
+		{Pool: "www", PM: pm.Dynamic, MaxChildren: 8, MinSpareServers: 2, MaxSpareServers: 4,
+			Listen: "/run/fpmshm/www.sock", StatusPath: "/status"},
+		{Pool: "api", PM: pm.Static, MaxChildren: 4, MaxRequests: 500,
+			Listen: "/run/fpmshm/api.sock", StatusPath: "/status"},
+	}
+	handler := func(pool string) http.Handler {
+		if pool == "api" {
+			return api
+		}
+		return site
+	}
+	if err := pm.RunPools(context.Background(), pools, handler); err != nil {
+		log.Fatal(err)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/signal"
 )
 
 // Run runs a pool of worker processes serving handler, as PHP-FPM runs a
@@ -49,32 +48,9 @@ func Run(ctx context.Context, cfg Config, handler http.Handler) error {
 		handler = http.NotFoundHandler()
 	}
 	if IsWorker() {
-		return runWorker(ctx, cfg, handler)
+		return runWorker(ctx, cfg, func(string) http.Handler { return handler })
 	}
-	return runMaster(ctx, cfg)
-}
-
-// runMaster is Run in the master. Its signals are handled from its first
-// line: one that comes while the pool starts is acted on once it has
-// started, and the pid file, which tells the world where to send them, is
-// written only once they are handled.
-func runMaster(ctx context.Context, cfg Config) error {
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, masterSignals...)
-	defer signal.Stop(sigs)
-	cfg.SetDefaults()
-	if err := cfg.Validate(); err != nil {
-		return err
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = NewLogger(&cfg)
-	}
-	res, err := openMaster(&cfg)
-	if err != nil {
-		return err
-	}
-	defer res.Close()
-	return runPool(ctx, &cfg, res, sigs)
+	return runMaster(ctx, []Config{cfg})
 }
 
 // runPool runs the pool on what res holds until it has stopped. It owns
@@ -83,11 +59,9 @@ func runMaster(ctx context.Context, cfg Config) error {
 // and pm.status_listen's server.
 func runPool(ctx context.Context, cfg *Config, res *masterResources, sigs <-chan os.Signal) error {
 	log := res.log
-	cfg.logger().Info(fmt.Sprintf("fpm is running, pid %d", os.Getpid())) // php-fpm's words, as the two below
 	for _, l := range res.ls {
 		log.Debug(fmt.Sprintf("listening on %s (%s)", l.addr, l.kind), "pm", cfg.PM.String(), "max_children", cfg.MaxChildren)
 	}
-	cfg.logger().Info("ready to handle connections")
 	m := newMaster(cfg, res.takeSettings(), log, res.board, res.sp, res.ls)
 	defer func() { m.set.close() }() // those of the last reload, if any
 	ready, stopped := make(chan int, cfg.MaxChildren), make(chan struct{})

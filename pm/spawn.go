@@ -174,7 +174,7 @@ func (s *execSpawner) spawn(slot, gen int, set *spawnSettings) (int, process, er
 	if err := s.seg.ShareWith(cmd); err != nil {
 		return 0, nil, fmt.Errorf("hand the scoreboard to worker of slot %d: %w", slot, err)
 	}
-	if err := shareCaches(cmd); err != nil {
+	if err := shareCaches(cmd, set.worker.Caches); err != nil {
 		return 0, nil, fmt.Errorf("worker of slot %d: %w", slot, err)
 	}
 	if err := cmd.Start(); err != nil {

@@ -61,10 +61,11 @@ func init() {
 	}
 }
 
-// runWorker is Run in a worker process. It returns nil when the worker
+// runWorker is Run in a worker process, serving the handler its pool's
+// name gives (the master names it in the hand-over). It returns nil when the worker
 // stops as asked (SIGQUIT, ctx, pm.max_requests); it exits the process at
 // once if the master dies.
-func runWorker(ctx context.Context, cfg Config, handler http.Handler) error {
+func runWorker(ctx context.Context, cfg Config, handler func(pool string) http.Handler) error {
 	h, err := readHandover()
 	if err != nil {
 		return err
@@ -82,7 +83,7 @@ func runWorker(ctx context.Context, cfg Config, handler http.Handler) error {
 	}
 	term, terminate := context.WithCancel(context.Background())
 	defer terminate()
-	w := &worker{cfg: h.cfg, log: log, handler: handler}
+	w := &worker{cfg: h.cfg, log: log, handler: handler(h.cfg.Pool)}
 	if err := w.setup(h, term); err != nil {
 		return err
 	}

@@ -86,14 +86,26 @@ func startNginx(t *testing.T, fcgiAddr string) string {
 // keepalive pool with fastcgi_keep_conn on); 0 opens one per request.
 func startNginxKeepAlive(t *testing.T, fcgiAddr string, keepalive int) string {
 	t.Helper()
-	bin := testproc.NeedBinary(t, "nginx")
-	dir := t.TempDir()
-	port := freePort(t)
 	upstream, keep := "", ""
 	if keepalive > 0 {
 		upstream = fmt.Sprintf("upstream fpmshm { server %s; keepalive %d; keepalive_requests 1000000; }", fcgiAddr, keepalive)
 		fcgiAddr, keep = "fpmshm", "fastcgi_keep_conn on;"
 	}
+	return runNginx(t, upstream, fmt.Sprintf(`location / {
+			include /etc/nginx/fastcgi_params;
+			fastcgi_param SCRIPT_FILENAME /srv/www$fastcgi_script_name;
+			fastcgi_pass %s;
+			%s
+		}`, fcgiAddr, keep))
+}
+
+// runNginx runs nginx on a loopback port with the http block's upstream
+// text and the server's locations, and returns its base URL.
+func runNginx(t *testing.T, upstream, locations string) string {
+	t.Helper()
+	bin := testproc.NeedBinary(t, "nginx")
+	dir := t.TempDir()
+	port := freePort(t)
 	conf := fmt.Sprintf(`daemon off;
 master_process off;
 worker_processes 1;
@@ -107,18 +119,13 @@ http {
 	proxy_temp_path %[1]s/proxy;
 	uwsgi_temp_path %[1]s/uwsgi;
 	scgi_temp_path %[1]s/scgi;
-	%[4]s
+	%[3]s
 	server {
 		listen 127.0.0.1:%[2]d;
-		location / {
-			include /etc/nginx/fastcgi_params;
-			fastcgi_param SCRIPT_FILENAME /srv/www$fastcgi_script_name;
-			fastcgi_pass %[3]s;
-			%[5]s
-		}
+		%[4]s
 	}
 }
-`, dir, port, fcgiAddr, upstream, keep)
+`, dir, port, upstream, locations)
 	confPath := filepath.Join(dir, "nginx.conf")
 	if err := os.WriteFile(confPath, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)

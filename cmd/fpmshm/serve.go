@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 
@@ -35,18 +36,21 @@ func serveDefaults() pm.Config {
 	}
 }
 
-// serve runs a pool of workers serving the demo handler, as php-fpm runs
-// a pool of PHP children. Its error log is the one the directives describe
-// (pm.NewLogger): php-fpm's lines on the standard error by default.
+// serve runs the pools of workers serving the demo handler, as php-fpm
+// runs its pools of PHP children. Its error log is the one the directives
+// describe (pm.NewLogger): php-fpm's lines on the standard error by
+// default.
 func serve(args []string) int {
-	cfg, opts, code := serveConfig(args)
+	pools, opts, code := serveConfig(args)
 	if code >= 0 {
 		return code
 	}
-	if opts.verbose {
-		cfg.LogLevel = errorlog.LevelDebug
+	for i := range pools {
+		if opts.verbose {
+			pools[i].LogLevel = errorlog.LevelDebug
+		}
 	}
-	log := pm.NewLogger(&cfg) // Run makes its own of the same directives; a worker's are its master's
+	log := pm.NewLogger(&pools[0]) // Run makes its own of the same directives; a worker's are its master's
 	if opts.loadErr != nil {
 		initFailed(log, opts.loadErr, fmt.Errorf("failed to load configuration file '%s'", opts.file))
 		if opts.test > 0 {
@@ -55,10 +59,11 @@ func serve(args []string) int {
 		return 2
 	}
 	if opts.test > 0 {
-		return testConfig(log, &cfg, opts)
+		return testConfig(log, pools, opts)
 	}
 	shm.SetLogger(log)
-	if err := pm.Run(context.Background(), cfg, demoHandler()); err != nil {
+	h := demoHandler()
+	if err := pm.RunPools(context.Background(), pools, func(string) http.Handler { return h }); err != nil {
 		initFailed(log, err)
 		if errors.Is(err, pm.ErrConfig) {
 			return 2
@@ -76,26 +81,30 @@ type serveOptions struct {
 	loadErr error  // reading the -y file failed
 }
 
-// serveConfig builds the pool from the defaults, the -y file and the
-// flags, which win over the file: the flags are parsed once to find the
-// file, then again over what the file gave. With a file, the pool's Reload
-// does the same again, so that SIGUSR2 takes up the file's changes. code is
-// the exit code when the command must stop, -1 otherwise.
-func serveConfig(args []string) (cfg pm.Config, opts serveOptions, code int) {
+// serveConfig builds the pools from the defaults, the -y file and the
+// flags, which win over the file and apply to every pool: the flags are
+// parsed once to find the file, then again over each pool the file gave.
+// With a file, each pool's Reload does the same again, so that SIGUSR2
+// takes up the file's changes. code is the exit code when the command must
+// stop, -1 otherwise.
+func serveConfig(args []string) (pools []pm.Config, opts serveOptions, code int) {
 	var test, testDump bool
 	newFlags := func(c *pm.Config, file *string, verbose *bool) *flag.FlagSet {
 		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 		fs.Usage = func() {
-			fmt.Fprintf(fs.Output(), "usage: fpmshm serve [-y FILE] [flags]\n\n"+
-				"Runs a pool of worker processes serving a demo page over FastCGI and HTTP, with\n"+
-				"PHP-FPM's status page and ping. Flags are PHP-FPM's directives and win over FILE.\n"+
+			fmt.Fprintf(fs.Output(), "usage: fpmshm serve [-y FILE] [-t | -tt] [flags]\n\n"+
+				"Runs pools of worker processes serving a demo page over FastCGI and HTTP, with\n"+
+				"PHP-FPM's status page and ping. FILE is php-fpm.conf's form: [global], one\n"+
+				"section per pool, include. Flags are PHP-FPM's directives; they win over FILE and\n"+
+				"apply to every pool. With several pools, each pool's sockets are its section's\n"+
+				"listen (and http): the default sockets are a lone pool's.\n"+
 				"Signals: SIGTERM/SIGINT stop, SIGQUIT stops gracefully, SIGUSR2 reads FILE again\n"+
-				"and replaces the workers. The error log is php-fpm's (log_format fpm) on the standard\n"+
-				"error or in error_log. -t tests the configuration and exits 0, or 78 (EX_CONFIG) as\n"+
-				"php-fpm -t; -tt prints it first.\n\n")
+				"and replaces the workers, SIGUSR1 reopens the logs. The error log is php-fpm's\n"+
+				"(log_format fpm) on the standard error or in error_log. -t tests the configuration\n"+
+				"and exits 0, or 78 (EX_CONFIG) as php-fpm -t; -tt prints it first.\n\n")
 			fs.PrintDefaults()
 		}
-		fs.StringVar(file, "y", "", "read the pool from this php-fpm.conf-style `FILE` (one pool section; [global] may set pid)")
+		fs.StringVar(file, "y", "", "read the pools from this php-fpm.conf-style `FILE` ([global] and a section per pool)")
 		fs.BoolVar(verbose, "v", false, "log at debug level (log_level = debug)")
 		fs.BoolVar(&test, "t", false, "test the configuration and exit, as php-fpm -t")
 		fs.BoolVar(&testDump, "tt", false, "test the configuration, print it and exit, as php-fpm -tt")
@@ -103,13 +112,14 @@ func serveConfig(args []string) (cfg pm.Config, opts serveOptions, code int) {
 		return fs
 	}
 	first := serveDefaults()
-	fs := newFlags(&first, &opts.file, &opts.verbose)
+	lone := []pm.Config{first}
+	fs := newFlags(&lone[0], &opts.file, &opts.verbose)
 	if err := fs.Parse(args); err != nil {
-		return first, opts, 2
+		return lone, opts, 2
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "fpmshm serve: unexpected arguments %q\n", fs.Args())
-		return first, opts, 2
+		return lone, opts, 2
 	}
 	switch {
 	case testDump:
@@ -119,22 +129,49 @@ func serveConfig(args []string) (cfg pm.Config, opts serveOptions, code int) {
 	}
 	file := opts.file
 	if file == "" || pm.IsWorker() { // a worker gets its pool from the master
-		return first, opts, -1
+		return lone, opts, -1
 	}
-	load := func() (pm.Config, error) {
-		c := serveDefaults()
-		if err := fpmconf.LoadFile(file, &c); err != nil {
-			return c, err
+	load := func() ([]pm.Config, error) {
+		pools, err := fpmconf.LoadPoolsFile(file, serveDefaults())
+		if err == nil && len(pools) > 1 { // the default sockets are a lone pool's
+			base := serveDefaults()
+			base.Listen, base.HTTPListen = "", ""
+			pools, err = fpmconf.LoadPoolsFile(file, base)
 		}
-		var f string
-		var v bool
-		return c, newFlags(&c, &f, &v).Parse(args) // parsed once already: cannot fail
+		if err != nil {
+			return nil, err
+		}
+		for i := range pools {
+			var f string
+			var v bool
+			newFlags(&pools[i], &f, &v).Parse(args) // parsed once already: cannot fail
+		}
+		return pools, nil
 	}
-	cfg, err := load()
+	pools, err := load()
 	if err != nil {
 		opts.loadErr = err
-		return first, opts, -1
+		return lone, opts, -1
 	}
-	cfg.Reload = load
-	return cfg, opts, -1
+	for i := range pools {
+		pools[i].Reload = reloadPool(load, pools[i].Pool, file)
+	}
+	return pools, opts, -1
+}
+
+// reloadPool is the Reload of pool: the pools load gives, of which
+// pool's.
+func reloadPool(load func() ([]pm.Config, error), pool, file string) func() (pm.Config, error) {
+	return func() (pm.Config, error) {
+		pools, err := load()
+		if err != nil {
+			return pm.Config{}, err
+		}
+		for _, c := range pools {
+			if c.Pool == pool {
+				return c, nil
+			}
+		}
+		return pm.Config{}, fmt.Errorf("%s has no pool %s any more: removing a pool takes a restart", file, pool)
+	}
 }

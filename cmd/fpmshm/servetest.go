@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"slices"
 
 	"github.com/fpmshm/fpmshm/pm"
 )
@@ -17,14 +18,22 @@ const exitConfig = 78
 // effective configuration first with -tt, then "configuration file FILE
 // test is successful", or the error and "FPM initialization failed". It
 // returns the exit code: 0, or exitConfig.
-func testConfig(log *slog.Logger, cfg *pm.Config, opts serveOptions) int {
-	if err := cfg.Check(); err != nil {
-		initFailed(log, err)
-		return exitConfig
+func testConfig(log *slog.Logger, pools []pm.Config, opts serveOptions) int {
+	for i := range pools {
+		if err := pools[i].Check(); err != nil {
+			initFailed(log, err)
+			return exitConfig
+		}
 	}
 	if opts.test > 1 {
-		for _, l := range pm.ConfigLines(cfg) {
-			log.Info(l)
+		for i := range pools {
+			lines := pm.ConfigLines(&pools[i])
+			if i > 0 { // [global] once, then each pool's section
+				lines = lines[max(slices.Index(lines, "["+pools[i].Pool+"]"), 0):]
+			}
+			for _, l := range lines {
+				log.Info(l)
+			}
 		}
 	}
 	if opts.file == "" {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/fpmshm/fpmshm/pm"
@@ -26,7 +27,7 @@ type target struct {
 // -pidfile and -pool.
 func (t *target) bind(fs *flag.FlagSet) {
 	t.bindMaster(fs)
-	fs.StringVar(&t.pool, "pool", "", "the pool's name (default: the one scoreboard the master holds)")
+	fs.StringVar(&t.pool, "pool", "", "the pool's `name` (default: the master's one pool; top: all its pools)")
 }
 
 // bindMaster declares the flags that find the master: -pid and -pidfile.
@@ -43,26 +44,64 @@ func (t *target) masterPID() (int, error) {
 	return pm.ReadPIDFile(t.pidfile)
 }
 
-// open maps the master's scoreboard read-only.
+// open maps the scoreboard of t's pool read-only: the pool -pool names,
+// or the master's one pool (several are an error that names them).
 func (t *target) open() (*scoreboard.Board, error) {
 	pid, err := t.masterPID()
 	if err != nil {
 		return nil, err
 	}
-	name := scoreboard.SegmentName(t.pool)
+	pool := t.pool
+	if pool == "" {
+		pools, err := masterPools(pid)
+		if err != nil {
+			return nil, err
+		}
+		if len(pools) > 1 {
+			return nil, fmt.Errorf("master %d runs %d pools (%s): name one with -pool", pid, len(pools), strings.Join(pools, ", "))
+		}
+		pool = pools[0]
+	}
+	return openBoard(pid, pool)
+}
+
+// openAll maps the scoreboards of t's pool read-only: the one -pool names,
+// or every pool of the master, by name.
+func (t *target) openAll() ([]*scoreboard.Board, error) {
+	pid, err := t.masterPID()
+	if err != nil {
+		return nil, err
+	}
+	pools := []string{t.pool}
 	if t.pool == "" {
-		if name, err = findScoreboard(pid); err != nil {
+		if pools, err = masterPools(pid); err != nil {
 			return nil, err
 		}
 	}
-	seg, err := shm.Attach(pid, name, false)
+	var boards []*scoreboard.Board
+	for _, pool := range pools {
+		b, err := openBoard(pid, pool)
+		if err != nil {
+			for _, b := range boards {
+				b.Close()
+			}
+			return nil, err
+		}
+		boards = append(boards, b)
+	}
+	return boards, nil
+}
+
+// openBoard maps the scoreboard of master pid's pool read-only.
+func openBoard(pid int, pool string) (*scoreboard.Board, error) {
+	seg, err := shm.Attach(pid, scoreboard.SegmentName(pool), false)
 	if err != nil {
-		return nil, fmt.Errorf("master %d: %w", pid, err)
+		return nil, fmt.Errorf("master %d, pool %s: %w", pid, pool, err)
 	}
 	b, err := scoreboard.Open(seg)
 	if err != nil {
 		seg.Free()
-		return nil, fmt.Errorf("master %d: %w", pid, err)
+		return nil, fmt.Errorf("master %d, pool %s: %w", pid, pool, err)
 	}
 	return b, nil
 }
@@ -70,22 +109,27 @@ func (t *target) open() (*scoreboard.Board, error) {
 // errNoScoreboard is returned when a process holds no scoreboard.
 var errNoScoreboard = errors.New("holds no scoreboard (is it an fpmshm master?)")
 
-// findScoreboard returns the name of the scoreboard segment pid holds;
-// the default pool's name where segments cannot be listed.
-func findScoreboard(pid int) (string, error) {
+// masterPools returns the names of the pools whose scoreboards pid holds,
+// sorted; the default pool's name where segments cannot be listed.
+func masterPools(pid int) ([]string, error) {
 	names, err := shm.Names(pid)
 	if errors.Is(err, shm.ErrNotSupported) {
-		return scoreboard.SegmentName(pm.DefaultPool), nil
+		return []string{pm.DefaultPool}, nil
 	}
 	if err != nil {
-		return "", fmt.Errorf("process %d: %w", pid, err)
+		return nil, fmt.Errorf("process %d: %w", pid, err)
 	}
+	var pools []string
 	for _, name := range names {
-		if strings.HasPrefix(name, scoreboard.SegmentName("")) {
-			return name, nil
+		if pool, ok := strings.CutPrefix(name, scoreboard.SegmentName("")); ok {
+			pools = append(pools, pool)
 		}
 	}
-	return "", fmt.Errorf("process %d %w", pid, errNoScoreboard)
+	if len(pools) == 0 {
+		return nil, fmt.Errorf("process %d %w", pid, errNoScoreboard)
+	}
+	slices.Sort(pools)
+	return pools, nil
 }
 
 // cacheStats returns the figures of the caches of t's master, for the

@@ -16,13 +16,15 @@ import (
 	"github.com/fpmshm/fpmshm/scoreboard"
 )
 
-// top shows a running pool and its processes, refreshed every second, until
-// q is pressed (or -n screens were shown, or the master is gone).
+// top shows a master's running pools (or the one -pool names) and their
+// processes, refreshed every second, until q is pressed (or -n screens
+// were shown, or the master is gone).
 func top(args []string) int {
 	fs := flag.NewFlagSet("top", flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: fpmshm top [-pid PID | -pidfile FILE] [-pool NAME] [-d DELAY] [-n COUNT]\n\n"+
-			"Shows a running pool and its processes, live, from the master's shared memory. q quits.\n\n")
+			"Shows a master's running pools (or the one -pool names) and their processes, live,\n"+
+			"from the master's shared memory. q quits.\n\n")
 		fs.PrintDefaults()
 	}
 	var t target
@@ -38,30 +40,38 @@ func top(args []string) int {
 		return 1
 	}
 	t.pid = pid
-	board, err := t.open()
+	boards, err := t.openAll()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "fpmshm top:", err)
 		return 1
 	}
-	defer board.Close()
+	defer func() {
+		for _, b := range boards {
+			b.Close()
+		}
+	}()
 
 	out, quit, restore := topTerminal()
 	defer restore()
 	tick := time.NewTicker(max(*delay, 10*time.Millisecond))
 	defer tick.Stop()
-	var last scoreboard.Snapshot
+	last := make([]scoreboard.Snapshot, len(boards))
 	for n := 1; ; n++ {
 		if syscall.Kill(pid, 0) == syscall.ESRCH {
 			fmt.Fprintf(out, "master %d is gone\r\n", pid)
 			return 1
 		}
-		snap, err := board.Snapshot(true)
-		if err != nil {
-			fmt.Fprintf(out, "fpmshm top: %v\r\n", err)
-			return 1
+		var screen strings.Builder
+		for i, b := range boards {
+			snap, err := b.Snapshot(true)
+			if err != nil {
+				fmt.Fprintf(out, "fpmshm top: %v\r\n", err)
+				return 1
+			}
+			screen.WriteString(topScreen(pid, snap, last[i]))
+			last[i] = snap
 		}
-		io.WriteString(out, "\x1b[H\x1b[2J"+topScreen(pid, snap, last))
-		last = snap
+		io.WriteString(out, "\x1b[H\x1b[2J"+screen.String()+"q quits\r\n")
 		if *count > 0 && n >= *count {
 			return 0
 		}
@@ -111,8 +121,9 @@ func topTerminal() (out io.Writer, quit <-chan struct{}, restore func()) {
 	return os.Stdout, both, restore
 }
 
-// topScreen renders one screen: the pool, then a line per process. prev,
-// the previous screen's snapshot, gives the request rate.
+// topScreen renders one pool's part of a screen: the pool, then a line
+// per process. prev, the pool's snapshot on the previous screen, gives
+// the request rate.
 func topScreen(pid int, s scoreboard.Snapshot, prev scoreboard.Snapshot) string {
 	var b strings.Builder
 	p := s.Pool
@@ -144,7 +155,6 @@ func topScreen(pid int, s scoreboard.Snapshot, prev scoreboard.Snapshot) string 
 			pr.Requests, pr.Duration.Truncate(time.Microsecond), cpu, mem, orDash(pr.Method), orDash(pr.RequestURI()))
 	}
 	line("")
-	line("q quits")
 	return b.String()
 }
 

@@ -257,3 +257,55 @@ func TestINICaches(t *testing.T) {
 		t.Errorf("bad cache size: %v", err)
 	}
 }
+
+// TestLoadPoolsDebianLayout reads Debian's php-fpm.conf layout with two
+// pool files in pool.d: two pools, each with its own directives from base
+// and its file, both with every [global] directive; a section seen twice
+// continues its pool, and [global] may follow the pools (php-fpm 8.2's -tt
+// reads both files the same way).
+func TestLoadPoolsDebianLayout(t *testing.T) {
+	base := pm.Config{HTTPListen: "", PingPath: "/ping", Env: map[string]string{"A": "1"}}
+	pools, err := LoadPoolsFile(filepath.Join("testdata", "php-fpm-pools", "php-fpm.conf"), base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	global := pm.Config{PIDFile: "/run/php/php8.2-fpm.pid", ErrorLog: "/var/log/php8.2-fpm.log", ProcessControlTimeout: 10 * time.Second}
+	want := []pm.Config{{
+		Pool: "api", User: "nobody", Listen: "/run/php/php8.2-fpm-api.sock", PM: pm.Static, MaxChildren: 3, MaxRequests: 100,
+		RequestTerminateTimeout: 30 * time.Second, StatusPath: "/api-status",
+		Notices: []string{"php_admin_value[memory_limit]: means something to PHP only; ignored"},
+	}, {
+		Pool: "www", User: "www-data", Group: "www-data", Listen: "/run/php/php8.2-fpm.sock",
+		ListenOwner: "www-data", ListenGroup: "www-data", StatusPath: "/status",
+		PM: pm.Dynamic, MaxChildren: 5, StartServers: 2, MinSpareServers: 1, MaxSpareServers: 3,
+	}}
+	for i := range want {
+		want[i].PIDFile, want[i].ErrorLog, want[i].ProcessControlTimeout = global.PIDFile, global.ErrorLog, global.ProcessControlTimeout
+		want[i].PingPath, want[i].Env = "/ping", map[string]string{"A": "1"}
+	}
+	if !reflect.DeepEqual(pools, want) {
+		t.Errorf("loaded\n%+v\nwant\n%+v", pools, want)
+	}
+	pools[0].Env["A"] = "2"
+	if base.Env["A"] != "1" || pools[1].Env["A"] != "1" {
+		t.Errorf("the pools share base's env map")
+	}
+	for _, c := range pools {
+		if err := c.Validate(); err != nil {
+			t.Errorf("pool %s does not validate: %v", c.Pool, err)
+		}
+	}
+
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "php-fpm.conf")
+	os.WriteFile(conf, []byte("[a]\nlisten = /a.sock\n[b]\nlisten = /b.sock\n[a]\npm.max_children = 7\n[global]\npid = /p\n"), 0o644)
+	pools, err = LoadPoolsFile(conf, pm.Config{})
+	if err != nil || len(pools) != 2 || pools[0].Listen != "/a.sock" || pools[0].MaxChildren != 7 || pools[1].Listen != "/b.sock" || pools[1].PIDFile != "/p" {
+		t.Errorf("[a], [b], [a] again, then [global]: %+v, %v", pools, err)
+	}
+	os.WriteFile(conf, []byte("[global]\npid = /p\nno_such = 1\n[a]\nlisten = /a.sock\n[b]\npm = sometimes\n"), 0o644)
+	var de *DirectiveError
+	if _, err := LoadPoolsFile(conf, pm.Config{}); !errors.As(err, &de) || !strings.Contains(err.Error(), ":3: [global] no_such") || !strings.Contains(err.Error(), ":7: [b] pm") {
+		t.Errorf("bad directives in [global] and a pool: %v", err)
+	}
+}
