@@ -32,7 +32,7 @@ func TestErrorLogSyslog(t *testing.T) {
 	p := startPool(t, Config{PM: Static, MaxChildren: 1, MaxRequests: 1, ErrorLog: "syslog", LogFormat: LogFormatFPM,
 		SyslogFacility: "local3", SyslogIdent: "fpmshm-test", LogLevel: errorlog.LevelDebug})
 	master := p.cmd.Process.Pid
-	running := regexp.MustCompile(fmt.Sprintf(`^<157>[A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d fpmshm-test\[%d\]: \[NOTICE\] pm\.runPool\(\), line \d+: fpm is running, pid %d$`, master, master))
+	running := regexp.MustCompile(fmt.Sprintf(`^<157>[A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d fpmshm-test\[%d\]: \[NOTICE\] pm\.\w+\(\), line \d+: fpm is running, pid %d$`, master, master))
 	worker := regexp.MustCompile(`^<159>[A-Z][a-z]{2} [ 0-9]\d \d\d:\d\d:\d\d fpmshm-test\[(\d+)\]: \[DEBUG\] pm\.\(\*worker\)\.\w+\(\), line \d+: \[pool www\] pm\.max_requests reached; exiting pid=(\d+) requests=1$`)
 	p.waitProcs(1, 10*time.Second)
 	if code, _, err := p.get("/"); err != nil || code != 200 {
