@@ -140,6 +140,58 @@ type Config struct {
 	// the standard error.
 	ErrorLog string
 
+	// ProcessMax is [global] process.max: the most workers the master
+	// runs at once, over all its pools; 0 leaves pm.max_children alone.
+	// A worker it refuses is logged as PHP-FPM logs it.
+	ProcessMax int
+	// EmergencyRestartThreshold and EmergencyRestartInterval are [global]
+	// emergency_restart_threshold and emergency_restart_interval: when
+	// that many workers crash within the interval, the master reloads
+	// (as on SIGUSR2); either zero is off. A crash is what PHP-FPM counts,
+	// an end on SIGSEGV or SIGBUS, and what a Go worker does instead: the
+	// runtime turns those signals, and every fatal error, into exit
+	// status 2.
+	EmergencyRestartThreshold int
+	EmergencyRestartInterval  time.Duration
+
+	// ListenAllowedClients is listen.allowed_clients: the IPv4 and IPv6
+	// addresses, separated by commas, from which the workers take TCP
+	// connections (an IPv4 address also matches its IPv4-mapped IPv6
+	// form). A worker closes a connection from any other address, logging
+	// PHP-FPM's "Connection disallowed" error. Empty allows every client;
+	// unix socket connections are never checked.
+	ListenAllowedClients string
+
+	// CatchWorkersOutput is catch_workers_output: the lines the workers
+	// write to their standard output and error (their log among them) go
+	// through pipes to the master, which logs each, as PHP-FPM does, as a
+	// warning "[pool www] child 123 said into stderr: "...""; a line
+	// longer than PHP-FPM's log_limit (1024 bytes for the whole line) is
+	// split. Without it, as in PHP-FPM, the workers' standard output and
+	// error are /dev/null. UndecoratedWorkersOutput is
+	// decorate_workers_output = no: the master writes each caught line
+	// as it is, up to 1023 bytes, with no prefix.
+	CatchWorkersOutput       bool
+	UndecoratedWorkersOutput bool
+
+	// RlimitFiles is rlimit_files: the workers' RLIMIT_NOFILE (soft and
+	// hard); 0 leaves the master's. RlimitCore is rlimit_core: their
+	// RLIMIT_CORE, a number of bytes or "unlimited"; empty leaves the
+	// master's. The master sets them on each worker it starts (Linux);
+	// raising one past the master's hard limit needs root.
+	RlimitFiles int
+	RlimitCore  string
+	// ProcessPriority is process.priority: the workers' nice value, -19
+	// to 20, as text; empty leaves the master's. As in PHP-FPM it takes a
+	// master running as root, and is ignored with a notice otherwise.
+	ProcessPriority string
+	// RequestTerminateTimeoutTrackFinished is
+	// request_terminate_timeout_track_finished: request_terminate_timeout
+	// also applies to a request whose response is complete (the Finishing
+	// stage, PHP-FPM's after fastcgi_finish_request); without it, as in
+	// PHP-FPM, the timeout stops at the end of the response.
+	RequestTerminateTimeoutTrackFinished bool
+
 	// NoScoreboard turns off the workers' scoreboard updates (and the
 	// CPU and memory readings that go with them). It exists to measure what
 	// the scoreboard costs; it requires pm = static, as the other modes
@@ -212,6 +264,9 @@ func (c *Config) validate() error {
 	}
 	if c.NoScoreboard && c.PM != Static {
 		return fail("the scoreboard can only be turned off with pm = static")
+	}
+	if c.ProcessMax > 0 && c.MaxChildren > c.ProcessMax {
+		return fail("pm.max_children(%d) can't be greater than process.max(%d)", c.MaxChildren, c.ProcessMax)
 	}
 	if err := c.validatePaths(); err != nil {
 		return fail("%v", err)

@@ -64,7 +64,7 @@ func servedOK(t *testing.T, addr string) {
 // closed; the worker does not grow, logs the limit, and serves on.
 func TestParamsFlood(t *testing.T) {
 	errLog := filepath.Join(t.TempDir(), "error.log")
-	p := startPool(t, Config{PM: Static, MaxChildren: 1, ErrorLog: errLog})
+	p := startPool(t, Config{PM: Static, MaxChildren: 1, ErrorLog: errLog, CatchWorkersOutput: true})
 	pid := p.waitProcs(1, 10*time.Second)[0]
 	servedOK(t, p.cfg.Listen)
 	before := rssKiB(t, pid)
@@ -118,7 +118,7 @@ func TestParamsFlood(t *testing.T) {
 // the connection, with a log line, and the next client is served.
 func TestMalformedRecordClosesConnection(t *testing.T) {
 	errLog := filepath.Join(t.TempDir(), "error.log")
-	p := startPool(t, Config{PM: Static, MaxChildren: 1, ErrorLog: errLog})
+	p := startPool(t, Config{PM: Static, MaxChildren: 1, ErrorLog: errLog, CatchWorkersOutput: true})
 	p.waitProcs(1, 10*time.Second)
 	cl, err := fcgitest.Dial(p.cfg.Listen)
 	if err != nil {

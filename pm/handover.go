@@ -63,6 +63,7 @@ type workerConfig struct {
 
 	FirstByteTimeout      time.Duration // request_first_byte_timeout
 	RequestMaxHeaderBytes int
+	AllowedClients        string // listen.allowed_clients
 }
 
 // workerConfig returns what c's workers need of it.
@@ -72,6 +73,7 @@ func (c *Config) workerConfig() workerConfig {
 		PingPath: c.PingPath, PingResponse: c.PingResponse, StatusVersion: c.StatusVersion, NoScoreboard: c.NoScoreboard,
 		AccessFormat: c.accessFormat(), Caches: c.cacheNames(),
 		FirstByteTimeout: c.RequestFirstByteTimeout, RequestMaxHeaderBytes: c.RequestMaxHeaderBytes,
+		AllowedClients: c.ListenAllowedClients,
 	}
 }
 

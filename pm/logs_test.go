@@ -15,7 +15,7 @@ import (
 // output goes there.
 func TestErrorLogPool(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "error.log")
-	p := startPool(t, Config{PM: Static, MaxChildren: 2, ErrorLog: path})
+	p := startPool(t, Config{PM: Static, MaxChildren: 2, ErrorLog: path, CatchWorkersOutput: true, UndecoratedWorkersOutput: true})
 	p.waitProcs(2, 10*time.Second)
 	if code, _, err := p.get("/?say=before-rotation"); err != nil || code != 200 {
 		t.Fatalf("request: %d %v", code, err)

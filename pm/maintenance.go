@@ -269,7 +269,7 @@ func (m *master) checkRequests(v *poolView) {
 				m.signal(c, traceSignal)
 			}
 		}
-		if term > 0 && d >= term && !c.killed {
+		if term > 0 && d >= term && !c.killed && (p.Stage != scoreboard.Finishing || m.cfg.RequestTerminateTimeoutTrackFinished) {
 			switch now := m.now(); {
 			case c.timedOut.IsZero():
 				c.timedOut = now

@@ -69,6 +69,9 @@ type master struct {
 	spawnRate  int  // dynamic: workers to spawn at the next shortage (1 to pm.max_spawn_rate)
 	warnedMax  bool // max children reached counted for the current episode
 	respawnDue int  // replacements put off to the next maintenance
+
+	crashes          []time.Time // the last workers' crashes (emergency_restart_threshold)
+	warnedProcessMax bool        // process.max logged for the current episode
 }
 
 func newMaster(cfg *Config, set spawnSettings, log *slog.Logger, board masterBoard, sp spawner, ls []*listener) *master {
@@ -272,6 +275,9 @@ func (m *master) live() int {
 // spawn starts one worker in a free slot; false if there is none or the
 // start failed (which is logged).
 func (m *master) spawn() bool {
+	if m.processMaxReached() {
+		return false
+	}
 	slot, err := m.board.AllocSlot()
 	if err != nil {
 		if !errors.Is(err, scoreboard.ErrFull) {
@@ -319,6 +325,7 @@ func (m *master) reap(e exitEvent) {
 		m.log.Info(fmt.Sprintf("child %d %s", c.pid, how))
 	}
 	m.replace(c, failed && lived < fastCrash)
+	m.noteCrash(e)
 }
 
 // replace decides whether a reaped worker gets a successor now.

@@ -55,7 +55,7 @@ func helperPool(args []string) int {
 // testHandler answers "ok <pid>", after sleeping for ?d=DURATION, using
 // ?spin=DURATION of CPU time (X-Spin-Percent says what share of its wall
 // time the spin had), allocating ?alloc=BYTES and writing ?say=TEXT to its
-// standard error. With ?stream, it reads the body first, writing and
+// standard error (?spew=N: N bytes without a newline). With ?stream, it reads the body first, writing and
 // flushing "MiB n" as each MiB of it arrives. With ?wait=ctx&mark=PATH it
 // reads the body, waits up to 20s for the request's context to be
 // cancelled, and writes what it saw to PATH.
@@ -92,6 +92,9 @@ func testHandler() http.Handler {
 		}
 		if say := r.URL.Query().Get("say"); say != "" {
 			fmt.Fprintln(os.Stderr, say)
+		}
+		if n, err := strconv.Atoi(r.URL.Query().Get("spew")); err == nil {
+			spew(n)
 		}
 		fmt.Fprintf(w, "ok %d", os.Getpid())
 	})

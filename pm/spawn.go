@@ -44,6 +44,8 @@ type spawnSettings struct {
 	cred     *syscall.Credential // user and group; nil: the master's
 	access   *os.File            // access.log, open for appending; nil without
 	slowlog  *os.File            // slowlog, open for appending; nil without
+	output   *workerOutput       // catch_workers_output; nil: the workers' output is discarded
+	limits   processLimits       // rlimit_files, rlimit_core, process.priority
 }
 
 // close closes the master's descriptors of the logs; the workers keep
@@ -65,6 +67,10 @@ func (c *Config) spawnSettings(euid int) (spawnSettings, []string, error) {
 		return spawnSettings{}, nil, err
 	}
 	s := spawnSettings{worker: c.workerConfig(), clearEnv: c.ClearEnv, cred: cred}
+	if c.CatchWorkersOutput {
+		s.output = &workerOutput{pool: c.Pool, decorate: !c.UndecoratedWorkersOutput, log: c.logger().With("pool", c.Pool), raw: os.Stderr}
+	}
+	s.limits, notices = c.processLimits(euid, notices)
 	if s.access, err = openLog(c.AccessLog); err != nil {
 		return spawnSettings{}, nil, fmt.Errorf("pool %s: open access.log: %w", c.Pool, err)
 	}
@@ -155,7 +161,14 @@ func (s *execSpawner) spawn(slot, gen int, set *spawnSettings) (int, process, er
 			cmd.Env = append(cmd.Env, log.env+"="+strconv.Itoa(3+len(cmd.ExtraFiles)-1))
 		}
 	}
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	var outR, outW [2]*os.File // nil: the worker's output goes to /dev/null
+	if set.output != nil {
+		if outR, outW, err = set.output.pipes(); err != nil {
+			return 0, nil, fmt.Errorf("worker of slot %d: %w", slot, err)
+		}
+		cmd.Stdout, cmd.Stderr = outW[0], outW[1]
+	}
+	defer closeFiles(outW[:]...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: set.cred}
 	dieWithMaster(cmd)
 	if err := s.seg.ShareWith(cmd); err != nil {
@@ -164,13 +177,19 @@ func (s *execSpawner) spawn(slot, gen int, set *spawnSettings) (int, process, er
 	if err := shareCaches(cmd); err != nil {
 		return 0, nil, fmt.Errorf("worker of slot %d: %w", slot, err)
 	}
-	if err := cmd.Start(); err != nil {
+	if err := set.limits.start(cmd); err != nil {
+		closeFiles(outR[:]...)
 		if set.cred != nil && errors.Is(err, syscall.EACCES) {
 			return 0, nil, fmt.Errorf("start worker of slot %d as uid %d, gid %d (user, group): %w; that user must be able to read and execute %s", slot, set.cred.Uid, set.cred.Gid, err, s.exe)
 		}
 		return 0, nil, fmt.Errorf("start worker of slot %d: %w", slot, err)
 	}
 	pid := cmd.Process.Pid
+	if set.output != nil {
+		for i, r := range outR {
+			go set.output.relay(r, pid, i)
+		}
+	}
 	go func() {
 		e := exitEvent{pid: pid}
 		err := cmd.Wait()

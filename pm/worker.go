@@ -134,6 +134,9 @@ func (w *worker) setup(h *handover, term context.Context) error {
 	if w.acc, err = newAcceptor(h.listeners); err != nil {
 		return err
 	}
+	if err := w.acc.allowOnly(h.cfg.AllowedClients, w.log); err != nil {
+		return fmt.Errorf("worker: %w", err)
+	}
 	rt := newRouter(&h.cfg, withCacheStats(board), w.log, w.handler)
 	w.fcgi = newFCGIServer(rt.serve, w.stages, w.log, h.cfg.RequestMaxHeaderBytes)
 	if w.contexts, err = newRequestContexts(term); err != nil {
