@@ -108,7 +108,9 @@ func TestCatchWorkersOutput(t *testing.T) {
 				time.Sleep(300 * time.Millisecond)
 				log, _ = os.ReadFile(errLog)
 			}
-			withPID := func(re string) *regexp.Regexp { return regexp.MustCompile(strings.ReplaceAll(re, "PID", strconv.Itoa(pid))) }
+			withPID := func(re string) *regexp.Regexp {
+				return regexp.MustCompile(strings.ReplaceAll(re, "PID", strconv.Itoa(pid)))
+			}
 			if tc.want != "" && !withPID(tc.want).Match(log) {
 				t.Errorf("no %q in the log:\n%s", tc.want, log)
 			}
