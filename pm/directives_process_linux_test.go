@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/fpmshm/fpmshm/internal/fcgi/fcgitest"
+	"github.com/fpmshm/fpmshm/pm/errorlog"
 )
 
 // spew writes n bytes of 'x' to the standard error, with no newline.
@@ -74,19 +75,24 @@ func TestListenAllowedClients(t *testing.T) {
 }
 
 // TestCatchWorkersOutput: with catch_workers_output, each line a worker
-// writes to its standard error is a line of the master's log, as PHP-FPM
-// writes it; a long line is split at PHP-FPM's log_limit; undecorated, the
-// line is written as it is; without catch_workers_output it is discarded.
+// writes to its standard error is a line of the master's log, byte for
+// byte as php-fpm 8.2 writes it (a 3000-byte line wrapped as php-fpm
+// wraps it at log_limit; a line left open logged when the request ends);
+// undecorated, the line is written as it is; without
+// catch_workers_output it is discarded.
 func TestCatchWorkersOutput(t *testing.T) {
+	t.Setenv(envPHPLog, "1")
 	long := strings.Repeat("y", 3000)
 	for _, tc := range []struct {
 		name          string
 		catch, plain  bool
 		want, wantNot string // regexps, PID the worker's pid
+		pieces        []int  // the lengths of the lines of the long line
 	}{
-		{"decorated", true, false, `msg="child PID said into stderr: \\"hello there\\""`, `(?m)^hello there$`},
-		{"undecorated", true, true, `(?m)^hello there$`, `said into`},
-		{"discarded", false, false, ``, `hello there`},
+		// php-fpm's: [02-Dec-2026 17:24:13] WARNING: [pool www] child 24876 said into stderr: "..."
+		{"decorated", true, false, `(?m)^\[\d\d-\w{3}-\d{4} \d\d:\d\d:\d\d\] WARNING: \[pool www\] child PID said into stderr: "hello there"$`, `(?m)^hello there$`, nil},
+		{"undecorated", true, true, `(?m)^hello there$`, `said into`, []int{1023, 1023, 954}},
+		{"discarded", false, false, ``, `hello there`, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			errLog := filepath.Join(t.TempDir(), "error.log")
@@ -98,11 +104,14 @@ func TestCatchWorkersOutput(t *testing.T) {
 					t.Fatalf("say: %d %v", code, err)
 				}
 			}
+			if code, _, err := p.get("/?spew=7"); err != nil || code != 200 { // no newline
+				t.Fatalf("spew: %d %v", code, err)
+			}
 			var log []byte
 			if tc.catch {
 				p.waitFor("the last line", 5*time.Second, func() bool {
 					log, _ = os.ReadFile(errLog)
-					return bytes.Contains(log, []byte("end"))
+					return bytes.Contains(log, []byte("xxxxxxx"))
 				})
 			} else {
 				time.Sleep(300 * time.Millisecond)
@@ -122,30 +131,27 @@ func TestCatchWorkersOutput(t *testing.T) {
 			}
 			var pieces []int
 			for _, line := range strings.Split(string(log), "\n") {
-				if n := strings.Count(line, "y"); n > 0 {
-					pieces = append(pieces, n)
+				if strings.Contains(line, "yyy") {
+					pieces = append(pieces, len(line))
 				}
 			}
-			// PHP-FPM's 1023-byte lines: 1023 bytes undecorated; decorated,
-			// what its own prefix and quotes leave.
-			limit := logLimit - 1
-			if !tc.plain {
-				limit -= phpLogPrefixSize + len(fmt.Sprintf(`[pool www] child %d said into stderr: ""`, pid))
-			}
-			var want []int
-			for rest := len(long); rest > 0; rest -= limit {
-				want = append(want, min(rest, limit))
+			want := tc.pieces
+			if want == nil { // php-fpm's decorated lines: 1023 bytes, whatever the prefix leaves
+				want = []int{1023, 1023, 1023}
+				prefix := len(`[02-Dec-2026 17:24:13] WARNING: [pool www] child ` + strconv.Itoa(pid) + ` said into stderr: ""`)
+				want = append(want, 3000-3*(1023-prefix)+prefix)
 			}
 			if fmt.Sprint(pieces) != fmt.Sprint(want) {
-				t.Errorf("a 3000-byte line was logged in pieces of %v bytes, want %v", pieces, want)
+				t.Errorf("a 3000-byte line was logged in lines of %v bytes, want %v", pieces, want)
 			}
 		})
 	}
 }
 
 // TestWorkerOutputBounded: a worker writing 32 MiB without a newline
-// does not grow the master, which logs it in bounded lines.
+// does not grow the master, which logs it in lines of at most log_limit.
 func TestWorkerOutputBounded(t *testing.T) {
+	t.Setenv(envPHPLog, "1")
 	errLog := filepath.Join(t.TempDir(), "error.log")
 	p := startPool(t, Config{PM: Static, MaxChildren: 1, ErrorLog: errLog, CatchWorkersOutput: true, UndecoratedWorkersOutput: true})
 	p.waitProcs(1, 10*time.Second)
@@ -166,8 +172,8 @@ func TestWorkerOutputBounded(t *testing.T) {
 	}
 	b, _ := os.ReadFile(errLog)
 	for i, line := range bytes.Split(b, []byte("\n")) {
-		if len(line) > logLimit-1 {
-			t.Fatalf("line %d is %d bytes, more than log_limit", i, len(line))
+		if len(line) > errorlog.DefaultLimit-1 {
+			t.Fatalf("line %d is %d bytes, more than log_limit allows", i, len(line))
 		}
 	}
 }

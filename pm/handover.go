@@ -64,6 +64,7 @@ type workerConfig struct {
 	FirstByteTimeout      time.Duration // request_first_byte_timeout
 	RequestMaxHeaderBytes int
 	AllowedClients        string // listen.allowed_clients
+	CatchOutput           bool   // catch_workers_output: the master reads the standard error
 }
 
 // workerConfig returns what c's workers need of it.
@@ -73,7 +74,7 @@ func (c *Config) workerConfig() workerConfig {
 		PingPath: c.PingPath, PingResponse: c.PingResponse, StatusVersion: c.StatusVersion, NoScoreboard: c.NoScoreboard,
 		AccessFormat: c.accessFormat(), Caches: c.cacheNames(),
 		FirstByteTimeout: c.RequestFirstByteTimeout, RequestMaxHeaderBytes: c.RequestMaxHeaderBytes,
-		AllowedClients: c.ListenAllowedClients,
+		AllowedClients: c.ListenAllowedClients, CatchOutput: c.CatchWorkersOutput,
 	}
 }
 

@@ -21,11 +21,15 @@ import (
 	"time"
 
 	"github.com/fpmshm/fpmshm/internal/testproc"
+	"github.com/fpmshm/fpmshm/pm/errorlog"
 	"github.com/fpmshm/fpmshm/scoreboard"
 	"github.com/fpmshm/fpmshm/shm"
 )
 
 func init() { testproc.Register("pool", helperPool) }
+
+// envPHPLog, set, makes helperPool log in php-fpm's format (errorlog).
+const envPHPLog = "FPMSHM_TEST_PHPLOG"
 
 // helperPool runs pm.Run with the Config given as JSON in args[0] and
 // testHandler; the same helper is the master and, re-executed, the workers.
@@ -42,6 +46,9 @@ func helperPool(args []string) int {
 		level = slog.LevelDebug
 	}
 	cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	if os.Getenv(envPHPLog) != "" {
+		cfg.Logger = slog.New(errorlog.NewHandler(os.Stderr, nil))
+	}
 	if sock := os.Getenv(envOwnServer); sock != "" {
 		cfg.OnStart = serveOwnMux(sock)
 	}

@@ -68,7 +68,7 @@ func (c *Config) spawnSettings(euid int) (spawnSettings, []string, error) {
 	}
 	s := spawnSettings{worker: c.workerConfig(), clearEnv: c.ClearEnv, cred: cred}
 	if c.CatchWorkersOutput {
-		s.output = &workerOutput{pool: c.Pool, decorate: !c.UndecoratedWorkersOutput, log: c.logger().With("pool", c.Pool), raw: os.Stderr}
+		s.output = &workerOutput{pool: c.Pool, decorate: !c.UndecoratedWorkersOutput, h: c.logger().Handler()}
 	}
 	s.limits, notices = c.processLimits(euid, notices)
 	if s.access, err = openLog(c.AccessLog); err != nil {
@@ -186,9 +186,7 @@ func (s *execSpawner) spawn(slot, gen int, set *spawnSettings) (int, process, er
 	}
 	pid := cmd.Process.Pid
 	if set.output != nil {
-		for i, r := range outR {
-			go set.output.relay(r, pid, i)
-		}
+		go set.output.relay(outR, pid)
 	}
 	go func() {
 		e := exitEvent{pid: pid}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/fpmshm/fpmshm/internal/fcgi"
 	"github.com/fpmshm/fpmshm/pm/accesslog"
+	"github.com/fpmshm/fpmshm/pm/errorlog"
 	"github.com/fpmshm/fpmshm/scoreboard"
 	"github.com/fpmshm/fpmshm/shm"
 )
@@ -296,6 +297,9 @@ func (w *worker) serveHTTP(fd int) {
 // is reached, after which the worker stops.
 func (w *worker) requestDone() bool {
 	w.served++
+	if w.cfg.CatchOutput { // the master logs a line left open by the request, as php-fpm's
+		io.WriteString(os.Stderr, errorlog.FlushMarker)
+	}
 	if w.cfg.MaxRequests > 0 && w.served >= w.cfg.MaxRequests {
 		w.log.Debug("pm.max_requests reached; exiting", "requests", w.served)
 		w.held.stop()
