@@ -14,6 +14,7 @@ import (
 // makes the master open a new one at the path, and the new workers'
 // output goes there.
 func TestErrorLogPool(t *testing.T) {
+	t.Setenv(envPHPLog, "1") // undecorated lines as they are
 	path := filepath.Join(t.TempDir(), "error.log")
 	p := startPool(t, Config{PM: Static, MaxChildren: 2, ErrorLog: path, CatchWorkersOutput: true, UndecoratedWorkersOutput: true})
 	p.waitProcs(2, 10*time.Second)
