@@ -135,9 +135,9 @@ type Config struct {
 	// (php-fpm.conf's pid); it is removed when the master exits.
 	PIDFile string
 	// ErrorLog is [global] error_log: a file the master sends its standard
-	// error to, and with it its workers' (which they inherit), opened for
-	// appending as PHP-FPM opens it and reopened on SIGUSR1. Empty keeps
-	// the standard error.
+	// error to (and with it the lines it catches from its workers, see
+	// CatchWorkersOutput), opened for appending as PHP-FPM opens it and
+	// reopened on SIGUSR1. Empty keeps the standard error.
 	ErrorLog string
 
 	// ProcessMax is [global] process.max: the most workers the master

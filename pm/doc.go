@@ -17,7 +17,9 @@
 //   - master.go, maintenance.go, ondemand.go, reload.go, signals.go: the
 //     master loop, pm.max_children/spare-server decisions, reloads, signals.
 //   - spawn*.go, handover.go, ready.go, account.go: starting workers and
-//     what the master hands each of them.
+//     what the master hands each of them; limits*.go: their rlimits and
+//     nice value; workeroutput.go: their output (catch_workers_output);
+//     crashes.go: emergency restarts and process.max.
 //   - worker.go, accept.go, held.go, conn.go, reqctx.go, stages.go, board.go:
 //     the worker loop, its connections, request contexts and its slot.
 //   - serve_fcgi.go, fcgi_response.go, serve_http.go, http_response.go: the
@@ -28,5 +30,6 @@
 //     logs.go: the logs.
 //   - directives.go: the directives; directive_values.go: their values in
 //     a Config; directive_flags.go: as flags; parse.go: PHP-FPM's forms
-//     of sizes, modes and timeouts. caches.go: the pool's shared caches.
+//     of sizes, modes and timeouts; parse_process.go: of client addresses,
+//     rlimits and nice values. caches.go: the pool's shared caches.
 package pm
