@@ -62,6 +62,11 @@ type Config struct {
 	// and SIGKILL a second later. Zero waits however long the request
 	// takes (PHP-FPM, with zero, sends SIGTERM at once).
 	ProcessControlTimeout time.Duration
+	// ProcessControlTerminate gives a zero ProcessControlTimeout PHP-FPM's
+	// meaning: a worker told to stop gets SIGTERM at once (its request's
+	// context is cancelled), and SIGKILL a second later if it is still
+	// there, where fpmshm otherwise waits for its request.
+	ProcessControlTerminate bool
 	// RequestSlowlogTimeout is request_slowlog_timeout: a request running
 	// longer than this is counted in "slow requests" and logged; 0 is off.
 	RequestSlowlogTimeout time.Duration
@@ -367,4 +372,10 @@ func (c *Config) logger() *slog.Logger {
 		return c.Logger
 	}
 	return slog.Default()
+}
+
+// terminatesAtOnce reports whether a worker told to stop gets SIGTERM at
+// once: process_control_timeout 0, with PHP-FPM's meaning.
+func (c *Config) terminatesAtOnce() bool {
+	return c.ProcessControlTimeout == 0 && c.ProcessControlTerminate
 }

@@ -81,6 +81,8 @@ var directives = []Directive{
 		Usage: "the pool's `name` (in php-fpm.conf, its section's)"},
 	{Name: "http", Section: NoSection, Restart: true, value: text(func(c *Config) *string { return &c.HTTPListen }),
 		Usage: "plain HTTP `socket`, in listen's forms (empty: none)"},
+	{Name: "process_control_timeout.terminate", Section: NoSection, value: boolean(func(c *Config) *bool { return &c.ProcessControlTerminate }),
+		Usage: "with process_control_timeout 0, SIGTERM a worker told to stop at once, as php-fpm does, rather than wait for its request"},
 	{Name: "no-scoreboard", Section: NoSection, Restart: true, value: boolean(func(c *Config) *bool { return &c.NoScoreboard }),
 		Usage: "turn the workers' scoreboard updates off (pm static only; for measuring their cost)"},
 

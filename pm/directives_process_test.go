@@ -2,6 +2,7 @@ package pm
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"syscall"
 	"testing"
@@ -127,6 +128,36 @@ func TestTerminateTimeoutTrackFinished(t *testing.T) {
 		terminated := len(sigs) == 1 && sigs[0] == syscall.SIGTERM.String()
 		if terminated != track {
 			t.Errorf("track_finished %v: a finishing request past the timeout got %v", track, sigs)
+		}
+	}
+}
+
+// TestProcessControlTerminate: with process_control_timeout 0 and
+// process_control_timeout.terminate, a reload sends each worker SIGTERM
+// at once, as php-fpm does, and SIGKILL killGrace later; without it,
+// SIGQUIT and nothing more however long the request takes.
+func TestProcessControlTerminate(t *testing.T) {
+	for _, terminate := range []bool{false, true} {
+		m, b, _ := newTestMaster(t, Config{PM: Static, MaxChildren: 1, ProcessControlTerminate: terminate})
+		b.slots = make([]*fakeSlot, 2)
+		m.startWorkers()
+		readyAll(m)
+		b.setAll(scoreboard.Running)
+		var old *child
+		for _, c := range m.kids {
+			old = c
+		}
+		m.reload()
+		for range 3 {
+			b.now = b.now.Add(time.Second)
+			m.maintain()
+		}
+		want := "[quit]"
+		if terminate {
+			want = "[terminated killed]"
+		}
+		if got := fmt.Sprint(old.proc.(*fakeProc).sigs); got != want {
+			t.Errorf("terminate %v: the reloaded worker got %s, want %s", terminate, got, want)
 		}
 	}
 }

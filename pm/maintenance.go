@@ -223,7 +223,7 @@ func (m *master) idleSince(v *poolView, c *child) time.Duration {
 // SIGKILL.
 func (m *master) checkRetiring() {
 	limit := m.cfg.ProcessControlTimeout
-	if limit == 0 {
+	if limit == 0 && !m.cfg.terminatesAtOnce() {
 		return
 	}
 	now := m.now()

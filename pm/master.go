@@ -226,6 +226,11 @@ func (m *master) retire(c *child, why string) {
 		c.quitDue = true
 		return
 	}
+	if m.cfg.terminatesAtOnce() {
+		c.termSent = true
+		m.signal(c, syscall.SIGTERM)
+		return
+	}
 	m.signal(c, syscall.SIGQUIT)
 }
 
