@@ -60,7 +60,8 @@ type Config struct {
 	// a worker told to stop (by a reload, a graceful stop, or for being
 	// spare or idle) may take to finish its request; then it gets SIGTERM,
 	// and SIGKILL a second later. Zero waits however long the request
-	// takes (PHP-FPM, with zero, sends SIGTERM at once).
+	// takes (PHP-FPM, with zero, sends SIGTERM at once: see
+	// ProcessControlTerminate).
 	ProcessControlTimeout time.Duration
 	// ProcessControlTerminate gives a zero ProcessControlTimeout PHP-FPM's
 	// meaning: a worker told to stop gets SIGTERM at once (its request's
