@@ -147,8 +147,10 @@ type Config struct {
 	ErrorLog string
 
 	// ProcessMax is [global] process.max: the most workers the master
-	// runs at once, over all its pools; 0 leaves pm.max_children alone.
-	// A worker it refuses is logged as PHP-FPM logs it.
+	// runs at once, those told to stop included; 0 leaves pm.max_children
+	// alone. As in PHP-FPM, pm.max_children may be larger: the master then
+	// starts no more than process.max, and logs PHP-FPM's warning once
+	// each time it holds a worker back.
 	ProcessMax int
 	// EmergencyRestartThreshold and EmergencyRestartInterval are [global]
 	// emergency_restart_threshold and emergency_restart_interval: when
@@ -270,9 +272,6 @@ func (c *Config) validate() error {
 	}
 	if c.NoScoreboard && c.PM != Static {
 		return fail("the scoreboard can only be turned off with pm = static")
-	}
-	if c.ProcessMax > 0 && c.MaxChildren > c.ProcessMax {
-		return fail("pm.max_children(%d) can't be greater than process.max(%d)", c.MaxChildren, c.ProcessMax)
 	}
 	if err := c.validatePaths(); err != nil {
 		return fail("%v", err)

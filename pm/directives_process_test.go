@@ -1,8 +1,9 @@
 package pm
 
 import (
-	"errors"
+	"bytes"
 	"fmt"
+	"log/slog"
 	"strings"
 	"syscall"
 	"testing"
@@ -73,13 +74,23 @@ func TestDaemonizeNotice(t *testing.T) {
 	}
 }
 
-// TestProcessMaxValidate: pm.max_children above process.max is refused,
-// with PHP-FPM's words.
-func TestProcessMaxValidate(t *testing.T) {
-	c := Config{Listen: "9000", PM: Static, MaxChildren: 5, ProcessMax: 4}
-	err := c.Validate()
-	if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "pm.max_children(5) can't be greater than process.max(4)") {
-		t.Errorf("Validate: %v", err)
+// TestProcessMaxBelowMaxChildren: as php-fpm 8.2, a pool whose
+// pm.max_children is above process.max runs process.max workers, and the
+// master logs php-fpm's warning once.
+func TestProcessMaxBelowMaxChildren(t *testing.T) {
+	m, _, _ := newTestMaster(t, Config{PM: Static, MaxChildren: 3, ProcessMax: 2})
+	var log bytes.Buffer
+	m.log = slog.New(slog.NewTextHandler(&log, nil))
+	m.startWorkers()
+	for range 3 {
+		m.maintain()
+	}
+	if len(m.kids) != 2 {
+		t.Errorf("%d workers, want process.max, 2", len(m.kids))
+	}
+	const warning = "The maximum number of processes has been reached. Please review your configuration and consider raising 'process.max'"
+	if n := strings.Count(log.String(), warning); n != 1 {
+		t.Errorf("the warning logged %d times, want once:\n%s", n, log.String())
 	}
 }
 
