@@ -18,16 +18,6 @@ import (
 	"github.com/fpmshm/fpmshm/pm/errorlog"
 )
 
-// spew writes n bytes of 'x' to the standard error, with no newline.
-func spew(n int) {
-	chunk := bytes.Repeat([]byte("x"), 64<<10)
-	for n > 0 {
-		k := min(n, len(chunk))
-		os.Stderr.Write(chunk[:k])
-		n -= k
-	}
-}
-
 // freeTCPPort returns a port of addr's that was free a moment ago.
 func freeTCPPort(t *testing.T, addr string) int {
 	t.Helper()

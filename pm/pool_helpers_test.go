@@ -107,6 +107,16 @@ func testHandler() http.Handler {
 	})
 }
 
+// spew writes n bytes of 'x' to the standard error, with no newline.
+func spew(n int) {
+	chunk := strings.Repeat("x", 64<<10)
+	for n > 0 {
+		k := min(n, len(chunk))
+		os.Stderr.WriteString(chunk[:k])
+		n -= k
+	}
+}
+
 // streamBody reads r's body, writing and flushing "MiB n" to w as each
 // MiB arrives, then "total n".
 func streamBody(w http.ResponseWriter, r *http.Request) {
