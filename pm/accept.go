@@ -3,8 +3,11 @@ package pm
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
+	"net/netip"
 	"os"
+	"slices"
 	"sync"
 	"syscall"
 
@@ -29,6 +32,12 @@ type acceptor struct {
 
 	stopR, stopW *os.File
 	stopOnce     sync.Once
+
+	// allowed are listen.allowed_clients: when set, a TCP connection
+	// from another address is closed as soon as it is accepted, and log
+	// says so.
+	allowed []netip.Addr
+	log     *slog.Logger
 }
 
 // newAcceptor takes up the inherited listening sockets: close-on-exec, so
@@ -82,9 +91,46 @@ func (a *acceptor) next() (fd int, kind string, err error) {
 				}
 				return -1, "", fmt.Errorf("accept on %s socket: %w", a.kinds[i], err)
 			}
+			if !a.allows(fd) {
+				syscall.Close(fd)
+				continue
+			}
 			return fd, a.kinds[i], nil
 		}
 	}
+}
+
+// allowOnly makes the acceptor take TCP connections from the addresses of
+// listen.allowed_clients (s) only; an empty s allows every client.
+func (a *acceptor) allowOnly(s string, log *slog.Logger) error {
+	if s == "" {
+		return nil
+	}
+	addrs, err := allowedClients(s)
+	if err != nil {
+		return err
+	}
+	a.allowed, a.log = addrs, log
+	return nil
+}
+
+// allows reports whether the connection fd may be served: it is not TCP,
+// or its peer is one of the allowed clients. A refused connection is
+// logged as PHP-FPM logs it; one whose peer cannot be read (it is gone
+// already) is refused without a word.
+func (a *acceptor) allows(fd int) bool {
+	if a.allowed == nil {
+		return true
+	}
+	peer, inet, err := sys.PeerAddr(fd)
+	switch {
+	case err != nil:
+		return false
+	case !inet || slices.Contains(a.allowed, peer):
+		return true
+	}
+	a.log.Error(fmt.Sprintf("Connection disallowed: IP address '%s' has been dropped.", peer))
+	return false
 }
 
 // transientAccept reports errors after which accepting goes on: another

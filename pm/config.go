@@ -60,8 +60,14 @@ type Config struct {
 	// a worker told to stop (by a reload, a graceful stop, or for being
 	// spare or idle) may take to finish its request; then it gets SIGTERM,
 	// and SIGKILL a second later. Zero waits however long the request
-	// takes (PHP-FPM, with zero, sends SIGTERM at once).
+	// takes (PHP-FPM, with zero, sends SIGTERM at once: see
+	// ProcessControlTerminate).
 	ProcessControlTimeout time.Duration
+	// ProcessControlTerminate gives a zero ProcessControlTimeout PHP-FPM's
+	// meaning: a worker told to stop gets SIGTERM at once (its request's
+	// context is cancelled), and SIGKILL a second later if it is still
+	// there, where fpmshm otherwise waits for its request.
+	ProcessControlTerminate bool
 	// RequestSlowlogTimeout is request_slowlog_timeout: a request running
 	// longer than this is counted in "slow requests" and logged; 0 is off.
 	RequestSlowlogTimeout time.Duration
@@ -137,9 +143,10 @@ type Config struct {
 	// (php-fpm.conf's pid); it is removed when the master exits.
 	PIDFile string
 	// ErrorLog is [global] error_log: a file the master sends its standard
-	// error to, and with it its workers' (which they inherit), opened for
-	// appending as PHP-FPM opens it and reopened on SIGUSR1. Empty keeps
-	// the standard error. ErrorLogSyslog sends the error log to syslog
+	// error to, and with it its workers' (which they inherit, or whose
+	// lines it logs: see CatchWorkersOutput), opened for appending as
+	// PHP-FPM opens it and reopened on SIGUSR1. Empty keeps the standard
+	// error. ErrorLogSyslog sends the error log to syslog
 	// instead, leaving the standard error as it is.
 	ErrorLog string
 
@@ -163,6 +170,63 @@ type Config struct {
 	LogLimit                    int
 	LogFormat                   string
 	SyslogFacility, SyslogIdent string
+
+	// ProcessMax is [global] process.max: the most workers the master
+	// runs at once, those told to stop included; 0 leaves pm.max_children
+	// alone. As in PHP-FPM, pm.max_children may be larger: the master then
+	// starts no more than process.max, and logs PHP-FPM's warning once
+	// each time it holds a worker back.
+	ProcessMax int
+	// EmergencyRestartThreshold and EmergencyRestartInterval are [global]
+	// emergency_restart_threshold and emergency_restart_interval: when
+	// that many workers crash within the interval, the master reloads
+	// (as on SIGUSR2); either zero is off. A crash is what PHP-FPM counts,
+	// an end on SIGSEGV or SIGBUS, and what a Go worker does instead: the
+	// runtime turns those signals, and every fatal error, into exit
+	// status 2.
+	EmergencyRestartThreshold int
+	EmergencyRestartInterval  time.Duration
+
+	// ListenAllowedClients is listen.allowed_clients: the IPv4 and IPv6
+	// addresses, separated by commas, from which the workers take TCP
+	// connections (an IPv4 address also matches its IPv4-mapped IPv6
+	// form). A worker closes a connection from any other address, logging
+	// PHP-FPM's "Connection disallowed" error. Empty allows every client;
+	// unix socket connections are never checked.
+	ListenAllowedClients string
+
+	// CatchWorkersOutput is catch_workers_output: the lines the workers
+	// write to their standard output and error (their log among them) go
+	// through pipes to the master, which logs each, as PHP-FPM does, as a
+	// warning "[pool www] child 123 said into stderr: "...""; a line
+	// longer than PHP-FPM's log_limit (1024 bytes for the whole line) is
+	// split. Without it the workers write to the master's standard output
+	// and error, so their own log lines reach the error log as a php-fpm
+	// child's do (php-fpm sends a child's standard output and error, where
+	// PHP's own output would go, to /dev/null; a Go worker's log is its
+	// standard error). UndecoratedWorkersOutput is
+	// decorate_workers_output = no: the master writes each caught line
+	// as it is, up to 1023 bytes, with no prefix.
+	CatchWorkersOutput       bool
+	UndecoratedWorkersOutput bool
+
+	// RlimitFiles is rlimit_files: the workers' RLIMIT_NOFILE (soft and
+	// hard); 0 leaves the master's. RlimitCore is rlimit_core: their
+	// RLIMIT_CORE, a number of bytes or "unlimited"; empty leaves the
+	// master's. The master sets them on each worker it starts (Linux);
+	// raising one past the master's hard limit needs root.
+	RlimitFiles int
+	RlimitCore  string
+	// ProcessPriority is process.priority: the workers' nice value, -19
+	// to 20, as text; empty leaves the master's. As in PHP-FPM it takes a
+	// master running as root, and is ignored with a notice otherwise.
+	ProcessPriority string
+	// RequestTerminateTimeoutTrackFinished is
+	// request_terminate_timeout_track_finished: request_terminate_timeout
+	// also applies to a request whose response is complete (the Finishing
+	// stage, PHP-FPM's after fastcgi_finish_request); without it, as in
+	// PHP-FPM, the timeout stops at the end of the response.
+	RequestTerminateTimeoutTrackFinished bool
 
 	// NoScoreboard turns off the workers' scoreboard updates (and the
 	// CPU and memory readings that go with them). It exists to measure what
@@ -340,4 +404,10 @@ func (c *Config) logger() *slog.Logger {
 		return c.Logger
 	}
 	return slog.Default()
+}
+
+// terminatesAtOnce reports whether a worker told to stop gets SIGTERM at
+// once: process_control_timeout 0, with PHP-FPM's meaning.
+func (c *Config) terminatesAtOnce() bool {
+	return c.ProcessControlTimeout == 0 && c.ProcessControlTerminate
 }

@@ -79,8 +79,7 @@ func (f *directiveFlag) Set(s string) error {
 		}
 	case field[bool]:
 		if b, goErr := strconv.ParseBool(s); goErr == nil {
-			*v.at(f.c) = b
-			return nil
+			return f.d.Set(f.c, key, formatBool(b))
 		}
 	}
 	return err

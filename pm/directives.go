@@ -56,6 +56,9 @@ type Directive struct {
 	// back; nil for a directive of PHP-FPM's that fpmshm accepts and
 	// ignores, as it concerns only the PHP interpreter.
 	value value
+	// ignored says why fpmshm ignores a directive without value, when
+	// it is not that only PHP reads it.
+	ignored string
 }
 
 // DefaultPool is the name of a pool that sets none.
@@ -94,6 +97,8 @@ var directives = []Directive{
 		Usage: "the pool's `name` (in php-fpm.conf, its section's)"},
 	{Name: "http", Section: NoSection, Restart: true, value: text(func(c *Config) *string { return &c.HTTPListen }),
 		Usage: "plain HTTP `socket`, in listen's forms (empty: none)"},
+	{Name: "process_control_timeout.terminate", Section: NoSection, value: boolean(func(c *Config) *bool { return &c.ProcessControlTerminate }),
+		Usage: "with process_control_timeout 0, SIGTERM a worker told to stop at once, as php-fpm does, rather than wait for its request"},
 	{Name: "no-scoreboard", Section: NoSection, Restart: true, value: boolean(func(c *Config) *bool { return &c.NoScoreboard }),
 		Usage: "turn the workers' scoreboard updates off (pm static only; for measuring their cost)"},
 
@@ -159,6 +164,30 @@ var directives = []Directive{
 	{Name: "cache.NAME", Restart: true, value: cachesValue{},
 		Usage: "declare a shared cache of SIZE bytes (k, M, G) that evicts or refuses when full; size 0 removes one; repeatable: `NAME=SIZE[,evict|refuse]`"},
 
+	// The process limits and the workers' output, as PHP-FPM has them.
+	{Name: "process.max", Section: GlobalSection, value: count(func(c *Config) *int { return &c.ProcessMax }),
+		Usage: "the most `workers` the master runs at once, over every pool (0: pm.max_children alone)"},
+	{Name: "emergency_restart_threshold", Section: GlobalSection, value: count(func(c *Config) *int { return &c.EmergencyRestartThreshold }),
+		Usage: "reload when this many `workers` crash within emergency_restart_interval (0: off)"},
+	{Name: "emergency_restart_interval", Section: GlobalSection, value: duration(func(c *Config) *time.Duration { return &c.EmergencyRestartInterval }),
+		Usage: "the `interval` emergency_restart_threshold counts crashes in (0: off)"},
+	{Name: "daemonize", Section: GlobalSection, ignored: "fpmshm stays in the foreground, under its supervisor",
+		Usage: "accepted and ignored: fpmshm stays in the foreground"},
+	{Name: "listen.allowed_clients", value: field[string]{func(c *Config) *string { return &c.ListenAllowedClients }, parseAllowedClients, identity, nil},
+		Usage: "accept TCP connections from these `addresses` only, comma-separated IPv4 and IPv6 (empty: any)"},
+	{Name: "catch_workers_output", value: boolean(func(c *Config) *bool { return &c.CatchWorkersOutput }),
+		Usage: "log the lines the workers write to their standard output and error (otherwise discarded)"},
+	{Name: "decorate_workers_output", value: field[bool]{func(c *Config) *bool { return &c.UndecoratedWorkersOutput }, parseNotBool, formatNotBool, nil},
+		Usage: "prefix each line caught from a worker with its pool, pid and stream (yes, the default, or no)"},
+	{Name: "rlimit_files", value: count(func(c *Config) *int { return &c.RlimitFiles }),
+		Usage: "the workers' limit of open `files` (RLIMIT_NOFILE; 0: the system's)"},
+	{Name: "rlimit_core", value: field[string]{func(c *Config) *string { return &c.RlimitCore }, parseRlimitCore, identity, nil},
+		Usage: "the workers' largest core dump, in `bytes` or unlimited (RLIMIT_CORE; empty: the system's)"},
+	{Name: "process.priority", value: field[string]{func(c *Config) *string { return &c.ProcessPriority }, parsePriority, identity, nil},
+		Usage: "the workers' nice `value`, -19 to 20 (empty: the master's; master running as root)"},
+	{Name: "request_terminate_timeout_track_finished", value: boolean(func(c *Config) *bool { return &c.RequestTerminateTimeoutTrackFinished }),
+		Usage: "apply request_terminate_timeout also once the response is complete (the Finishing stage)"},
+
 	// PHP-FPM's directives that only concern the PHP interpreter (its ini
 	// settings, its backtraces, its script extensions): accepted, with a
 	// notice, and ignored.
@@ -168,8 +197,6 @@ var directives = []Directive{
 	{Name: "php_admin_flag[NAME]"},
 	{Name: "security.limit_extensions"},
 	{Name: "request_slowlog_trace_depth"},
-	{Name: "catch_workers_output"},
-	{Name: "decorate_workers_output"},
 }
 
 // Directives returns the directives fpmshm knows, each once.
@@ -195,7 +222,11 @@ func (d Directive) Set(c *Config, key, value string) error {
 		return fmt.Errorf("%s is not the directive %s", key, d.Name)
 	}
 	if d.value == nil {
-		c.Notices = append(c.Notices, fmt.Sprintf("%s: means something to PHP only; ignored", key))
+		why := d.ignored
+		if why == "" {
+			why = "means something to PHP only"
+		}
+		c.Notices = append(c.Notices, fmt.Sprintf("%s: %s; ignored", key, why))
 		return nil
 	}
 	return d.value.set(c, name, value)

@@ -27,6 +27,16 @@ var defaults = func() Config {
 func sample(t *testing.T, d *Directive) (key, value string) {
 	t.Helper()
 	key = strings.Replace(d.Name, "NAME", "t", 1)
+	switch d.Name { // text with a form of its own
+	case "listen.allowed_clients":
+		return key, "127.0.0.1,::1"
+	case "rlimit_core":
+		return key, "unlimited"
+	case "process.priority":
+		return key, "-5"
+	case "decorate_workers_output": // its field holds the opposite
+		return key, "no"
+	}
 	switch d.value.(type) {
 	case field[string]:
 		return key, "/x"

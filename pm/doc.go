@@ -21,7 +21,9 @@
 //     master loop, pm.max_children/spare-server decisions, reloads, signals;
 //     heartbeat.go: the request timeouts; systemd.go: Type=notify.
 //   - spawn*.go, handover.go, ready.go, account.go: starting workers and
-//     what the master hands each of them.
+//     what the master hands each of them; limits*.go: their rlimits and
+//     nice value; workeroutput.go: their output (catch_workers_output);
+//     crashes.go: emergency restarts and process.max.
 //   - worker.go, accept.go, held.go, conn.go, reqctx.go, stages.go, board.go:
 //     the worker loop, its connections, request contexts and its slot.
 //   - serve_fcgi.go, fcgi_response.go, serve_http.go, http_response.go: the
@@ -36,4 +38,6 @@
 //   - errorlog.go: the error log the directives describe (php-fpm's lines,
 //     package errorlog, or slog's); check.go, configdump.go: what
 //     fpmshm serve -t checks and -tt prints.
+//     of sizes, modes and timeouts; parse_process.go: of client addresses,
+//     rlimits and nice values. caches.go: the pool's shared caches.
 package pm

@@ -45,6 +45,19 @@ func maxGrowthKiB() int {
 	return 4 << 10
 }
 
+// readLogFor reads the log at path once it holds want, or after 5s: the
+// workers' lines reach it through the master (catch_workers_output).
+func readLogFor(path, want string) []byte {
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		b, _ := os.ReadFile(path)
+		if bytes.Contains(b, []byte(want)) || time.Now().After(deadline) {
+			return b
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // servedOK checks that the pool at addr answers a FastCGI request.
 func servedOK(t *testing.T, addr string) {
 	t.Helper()
@@ -64,7 +77,7 @@ func servedOK(t *testing.T, addr string) {
 // closed; the worker does not grow, logs the limit, and serves on.
 func TestParamsFlood(t *testing.T) {
 	errLog := filepath.Join(t.TempDir(), "error.log")
-	p := startPool(t, Config{PM: Static, MaxChildren: 1, ErrorLog: errLog})
+	p := startPool(t, Config{PM: Static, MaxChildren: 1, ErrorLog: errLog, CatchWorkersOutput: true})
 	pid := p.waitProcs(1, 10*time.Second)[0]
 	servedOK(t, p.cfg.Listen)
 	before := rssKiB(t, pid)
@@ -108,7 +121,7 @@ func TestParamsFlood(t *testing.T) {
 		t.Errorf("workers %v after the flood, want %d", got, pid)
 	}
 	servedOK(t, p.cfg.Listen)
-	b, _ := os.ReadFile(errLog)
+	b := readLogFor(errLog, "request_max_header_bytes=1048576")
 	if !bytes.Contains(b, []byte("request_max_header_bytes=1048576")) {
 		t.Errorf("no log line naming the limit in:\n%s", b)
 	}
@@ -118,7 +131,7 @@ func TestParamsFlood(t *testing.T) {
 // the connection, with a log line, and the next client is served.
 func TestMalformedRecordClosesConnection(t *testing.T) {
 	errLog := filepath.Join(t.TempDir(), "error.log")
-	p := startPool(t, Config{PM: Static, MaxChildren: 1, ErrorLog: errLog})
+	p := startPool(t, Config{PM: Static, MaxChildren: 1, ErrorLog: errLog, CatchWorkersOutput: true})
 	p.waitProcs(1, 10*time.Second)
 	cl, err := fcgitest.Dial(p.cfg.Listen)
 	if err != nil {
@@ -130,7 +143,7 @@ func TestMalformedRecordClosesConnection(t *testing.T) {
 		t.Errorf("the worker did not close a connection of version 2: %v", err)
 	}
 	servedOK(t, p.cfg.Listen)
-	b, _ := os.ReadFile(errLog)
+	b := readLogFor(errLog, "broke the protocol")
 	if !bytes.Contains(b, []byte("broke the protocol")) || !bytes.Contains(b, []byte("version 2")) {
 		t.Errorf("no log line for the bad record in:\n%s", b)
 	}

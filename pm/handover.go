@@ -67,6 +67,8 @@ type workerConfig struct {
 	FirstByteTimeout      time.Duration // request_first_byte_timeout
 	RequestMaxHeaderBytes int
 	Log                   logSettings // the error log, for a worker whose program sets no Logger
+	AllowedClients        string      // listen.allowed_clients
+	CatchOutput           bool        // catch_workers_output: the master reads the standard error
 }
 
 // workerConfig returns what c's workers need of it.
@@ -76,7 +78,8 @@ func (c *Config) workerConfig() workerConfig {
 		PingPath: c.PingPath, PingResponse: c.PingResponse, StatusVersion: c.StatusVersion, NoScoreboard: c.NoScoreboard,
 		AccessFormat: c.accessFormat(), Caches: c.cacheNames(),
 		FirstByteTimeout: c.RequestFirstByteTimeout, RequestMaxHeaderBytes: c.RequestMaxHeaderBytes,
-		Log: c.logSettings(),
+		Log:            c.logSettings(),
+		AllowedClients: c.ListenAllowedClients, CatchOutput: c.CatchWorkersOutput,
 	}
 }
 

@@ -220,7 +220,7 @@ func (m *master) idleSince(v *poolView, c *child) time.Duration {
 // SIGKILL.
 func (m *master) checkRetiring() {
 	limit := m.cfg.ProcessControlTimeout
-	if limit == 0 {
+	if limit == 0 && !m.cfg.terminatesAtOnce() {
 		return
 	}
 	now := m.now()
@@ -266,7 +266,7 @@ func (m *master) checkRequests(v *poolView) {
 				m.signal(c, traceSignal)
 			}
 		}
-		if term > 0 && d >= term && !c.killed {
+		if term > 0 && d >= term && !c.killed && (p.Stage != scoreboard.Finishing || m.cfg.RequestTerminateTimeoutTrackFinished) {
 			switch now := m.now(); {
 			case c.timedOut.IsZero():
 				c.timedOut = now

@@ -69,6 +69,9 @@ type master struct {
 	spawnRate  int  // dynamic: workers to spawn at the next shortage (1 to pm.max_spawn_rate)
 	warnedMax  bool // max children reached counted for the current episode
 	respawnDue int  // replacements put off to the next maintenance
+
+	crashes          []time.Time // the last workers' crashes (emergency_restart_threshold)
+	warnedProcessMax bool        // process.max logged for the current episode
 }
 
 func newMaster(cfg *Config, set spawnSettings, log *slog.Logger, board masterBoard, sp spawner, ls []*listener) *master {
@@ -240,6 +243,11 @@ func (m *master) retire(c *child, why string) {
 		c.quitDue = true
 		return
 	}
+	if m.cfg.terminatesAtOnce() {
+		c.termSent = true
+		m.signal(c, syscall.SIGTERM)
+		return
+	}
 	m.signal(c, syscall.SIGQUIT)
 }
 
@@ -289,6 +297,9 @@ func (m *master) live() int {
 // spawn starts one worker in a free slot; false if there is none or the
 // start failed (which is logged).
 func (m *master) spawn() bool {
+	if m.processMaxReached() {
+		return false
+	}
 	slot, err := m.board.AllocSlot()
 	if err != nil {
 		if !errors.Is(err, scoreboard.ErrFull) {
@@ -336,6 +347,7 @@ func (m *master) reap(e exitEvent) {
 		m.log.Info(fmt.Sprintf("child %d %s", c.pid, how))
 	}
 	m.replace(c, failed && lived < fastCrash)
+	m.noteCrash(e)
 }
 
 // replace decides whether a reaped worker gets a successor now.

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/fpmshm/fpmshm/internal/testproc"
+	"github.com/fpmshm/fpmshm/pm/errorlog"
 	"github.com/fpmshm/fpmshm/scoreboard"
 	"github.com/fpmshm/fpmshm/shm"
 )
@@ -29,6 +30,9 @@ func init() { testproc.Register("pool", helperPool) }
 
 // envTestSyslog, set for helperPool, is the socket it sends syslog to.
 const envTestSyslog = "FPMSHM_TEST_SYSLOG"
+
+// envPHPLog, set, makes helperPool log in php-fpm's format (errorlog).
+const envPHPLog = "FPMSHM_TEST_PHPLOG"
 
 // helperPool runs pm.Run with the Config given as JSON in args[0] and
 // testHandler; the same helper is the master and, re-executed, the workers.
@@ -49,6 +53,9 @@ func helperPool(args []string) int {
 	}
 	if cfg.LogFormat == "" { // a pool that names its log format has the error log Run makes
 		cfg.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+		if os.Getenv(envPHPLog) != "" {
+			cfg.Logger = slog.New(errorlog.NewHandler(os.Stderr, nil))
+		}
 	}
 	if sock := os.Getenv(envOwnServer); sock != "" {
 		cfg.OnStart = serveOwnMux(sock)
@@ -63,7 +70,7 @@ func helperPool(args []string) int {
 // testHandler answers "ok <pid>", after sleeping for ?d=DURATION, using
 // ?spin=DURATION of CPU time (X-Spin-Percent says what share of its wall
 // time the spin had), allocating ?alloc=BYTES and writing ?say=TEXT to its
-// standard error. With ?stream, it reads the body first, writing and
+// standard error (?spew=N: N bytes without a newline). With ?stream, it reads the body first, writing and
 // flushing "MiB n" as each MiB of it arrives. With ?wait=ctx&mark=PATH it
 // reads the body, waits up to 20s for the request's context to be
 // cancelled, and writes what it saw to PATH.
@@ -101,8 +108,21 @@ func testHandler() http.Handler {
 		if say := r.URL.Query().Get("say"); say != "" {
 			fmt.Fprintln(os.Stderr, say)
 		}
+		if n, err := strconv.Atoi(r.URL.Query().Get("spew")); err == nil {
+			spew(n)
+		}
 		fmt.Fprintf(w, "ok %d", os.Getpid())
 	})
+}
+
+// spew writes n bytes of 'x' to the standard error, with no newline.
+func spew(n int) {
+	chunk := strings.Repeat("x", 64<<10)
+	for n > 0 {
+		k := min(n, len(chunk))
+		os.Stderr.WriteString(chunk[:k])
+		n -= k
+	}
 }
 
 // streamBody reads r's body, writing and flushing "MiB n" to w as each

@@ -88,7 +88,9 @@ func (m *master) reopenLogFiles() {
 			m.log.Error("unable to reopen the error log", "err", err)
 		} else {
 			m.log.Info("error log file re-opened")
-			names, fds = append(names, logStderr), append(fds, 2)
+			if !c.CatchWorkersOutput { // else the workers' standard error is the master's pipe
+				names, fds = append(names, logStderr), append(fds, 2)
+			}
 		}
 	}
 	for _, l := range []struct {

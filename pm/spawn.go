@@ -44,6 +44,8 @@ type spawnSettings struct {
 	cred     *syscall.Credential // user and group; nil: the master's
 	access   *os.File            // access.log, open for appending; nil without
 	slowlog  *os.File            // slowlog, open for appending; nil without
+	output   *workerOutput       // catch_workers_output; nil: the workers' output is discarded
+	limits   processLimits       // rlimit_files, rlimit_core, process.priority
 }
 
 // close closes the master's descriptors of the logs; the workers keep
@@ -65,6 +67,10 @@ func (c *Config) spawnSettings(euid int) (spawnSettings, []string, error) {
 		return spawnSettings{}, nil, err
 	}
 	s := spawnSettings{worker: c.workerConfig(), clearEnv: c.ClearEnv, cred: cred}
+	if c.CatchWorkersOutput {
+		s.output = &workerOutput{pool: c.Pool, decorate: !c.UndecoratedWorkersOutput, h: c.logger().Handler()}
+	}
+	s.limits, notices = c.processLimits(euid, notices)
 	if s.access, err = openLog(c.AccessLog); err != nil {
 		return spawnSettings{}, nil, fmt.Errorf("pool %s: open access.log: %w", c.Pool, err)
 	}
@@ -162,6 +168,9 @@ func (s *execSpawner) spawn(slot, gen int, set *spawnSettings) (int, process, er
 	defer theirs.Close() // the worker has its copy once started
 	cmd.ExtraFiles = append(cmd.ExtraFiles, theirs)
 	cmd.Env = append(cmd.Env, envLogsFD+"="+strconv.Itoa(3+len(cmd.ExtraFiles)-1))
+	// Without catch_workers_output a worker writes to the master's
+	// standard output and error: its own log lines reach the error log, as
+	// a php-fpm child's do.
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: set.cred}
 	dieWithMaster(cmd)
@@ -171,13 +180,22 @@ func (s *execSpawner) spawn(slot, gen int, set *spawnSettings) (int, process, er
 			logs.Close()
 		}
 	}()
+	var outR, outW [2]*os.File // catch_workers_output's pipes
+	if set.output != nil {
+		if outR, outW, err = set.output.pipes(); err != nil {
+			return 0, nil, fmt.Errorf("worker of slot %d: %w", slot, err)
+		}
+		cmd.Stdout, cmd.Stderr = outW[0], outW[1]
+	}
+	defer closeFiles(outW[:]...)
 	if err := s.seg.ShareWith(cmd); err != nil {
 		return 0, nil, fmt.Errorf("hand the scoreboard to worker of slot %d: %w", slot, err)
 	}
 	if err := shareCaches(cmd, set.worker.Caches); err != nil {
 		return 0, nil, fmt.Errorf("worker of slot %d: %w", slot, err)
 	}
-	if err := cmd.Start(); err != nil {
+	if err := set.limits.start(cmd); err != nil {
+		closeFiles(outR[:]...)
 		if set.cred != nil && errors.Is(err, syscall.EACCES) {
 			return 0, nil, fmt.Errorf("start worker of slot %d as uid %d, gid %d (user, group): %w; that user must be able to read and execute %s", slot, set.cred.Uid, set.cred.Gid, err, s.exe)
 		}
@@ -185,6 +203,9 @@ func (s *execSpawner) spawn(slot, gen int, set *spawnSettings) (int, process, er
 	}
 	started = true
 	pid := cmd.Process.Pid
+	if set.output != nil {
+		go set.output.relay(outR, pid)
+	}
 	go func() {
 		e := exitEvent{pid: pid}
 		err := cmd.Wait()

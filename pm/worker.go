@@ -16,6 +16,7 @@ import (
 
 	"github.com/fpmshm/fpmshm/internal/fcgi"
 	"github.com/fpmshm/fpmshm/pm/accesslog"
+	"github.com/fpmshm/fpmshm/pm/errorlog"
 	"github.com/fpmshm/fpmshm/scoreboard"
 	"github.com/fpmshm/fpmshm/shm"
 )
@@ -140,6 +141,9 @@ func (w *worker) setup(h *handover, term context.Context) error {
 	w.stages = newStages(rec)
 	if w.acc, err = newAcceptor(h.listeners); err != nil {
 		return err
+	}
+	if err := w.acc.allowOnly(h.cfg.AllowedClients, w.log); err != nil {
+		return fmt.Errorf("worker: %w", err)
 	}
 	rt := newRouter(&h.cfg, withCacheStats(board), w.log, w.handler)
 	w.fcgi = newFCGIServer(rt.serve, w.stages, w.log, h.cfg.RequestMaxHeaderBytes)
@@ -304,6 +308,9 @@ func (w *worker) serveHTTP(fd int) {
 // is reached, after which the worker stops.
 func (w *worker) requestDone() bool {
 	w.served++
+	if w.cfg.CatchOutput { // the master logs a line left open by the request, as php-fpm's
+		io.WriteString(os.Stderr, errorlog.FlushMarker)
+	}
 	if w.cfg.MaxRequests > 0 && w.served >= w.cfg.MaxRequests {
 		w.log.Debug("pm.max_requests reached; exiting", "requests", w.served)
 		w.held.stop()

@@ -148,12 +148,12 @@ func TestStatusFormats(t *testing.T) {
 // does not implement is refused, naming the file, line and directive.
 func TestServeRejectsUnknownDirective(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "www.conf")
-	conf := "[www]\npm = static\npm.max_children = 2\nlisten.allowed_clients = 127.0.0.1\n"
+	conf := "[www]\npm = static\npm.max_children = 2\nlisten.acl_users = www-data\n"
 	if err := os.WriteFile(file, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	_, stderr, code := run(t, "serve", "-y", file, "-listen", "", "-http", "")
-	want := file + ":4: [www] listen.allowed_clients: unknown directive"
+	want := file + ":4: [www] listen.acl_users: unknown directive"
 	if code != 2 || !strings.Contains(stderr, want) {
 		t.Errorf("serve -y with an unknown directive: exit %d, stderr %q; want 2 and %q", code, stderr, want)
 	}

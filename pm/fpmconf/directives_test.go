@@ -12,7 +12,7 @@ import (
 // accepted returns a value d's directive accepts, and the Config it
 // makes, set by the directive itself; ok is false if none of a few does.
 func accepted(d pm.Directive, key string) (value string, c pm.Config, ok bool) {
-	for _, v := range []string{d.Default, "/x", "3", "7s", "yes", "static", "8.2", "1M"} {
+	for _, v := range []string{d.Default, "/x", "3", "7s", "yes", "static", "8.2", "1M", "127.0.0.1"} {
 		c = pm.Config{Pool: "www"}
 		if v != "" && d.Set(&c, key, v) == nil {
 			return v, c, true

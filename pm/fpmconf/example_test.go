@@ -19,9 +19,9 @@ func ExampleLoadINI() {
 	}
 	fmt.Println(cfg.Pool, cfg.PM, cfg.MaxChildren, cfg.Listen, cfg.HTTPListen, cfg.PIDFile)
 
-	err := fpmconf.LoadINI([]byte("[app]\nlisten.allowed_clients = 127.0.0.1\n"), "app.conf", &cfg)
+	err := fpmconf.LoadINI([]byte("[app]\nlisten.acl_users = www-data\n"), "app.conf", &cfg)
 	fmt.Println(err)
 	// Output:
 	// app static 8 /run/app.sock 127.0.0.1:8080 /run/fpmshm.pid
-	// app.conf:2: [app] listen.allowed_clients: unknown directive (not implemented by fpmshm)
+	// app.conf:2: [app] listen.acl_users: unknown directive (not implemented by fpmshm)
 }

@@ -80,16 +80,16 @@ security.limit_extensions = .php
 }
 
 func TestLoadINIReportsEveryProblem(t *testing.T) {
-	conf := "[www]\npm = dynamic\nlisten.allowed_clients = 127.0.0.1\npm.max_children = many\n\n[global]\nemergency_restart_threshold = 10\n"
+	conf := "[www]\npm = dynamic\nlisten.acl_users = www-data\npm.max_children = many\n\n[global]\nevents.mechanism = epoll\n"
 	c := pm.Config{MaxChildren: 3}
 	err := LoadINI([]byte(conf), "www.conf", &c)
 	if !errors.Is(err, ErrUnknownDirective) {
 		t.Fatalf("LoadINI = %v, want ErrUnknownDirective", err)
 	}
 	for _, want := range []string{
-		"www.conf:3: [www] listen.allowed_clients: unknown directive",
+		"www.conf:3: [www] listen.acl_users: unknown directive",
 		`www.conf:4: [www] pm.max_children: "many" is not a non-negative whole number`,
-		"www.conf:7: [global] emergency_restart_threshold: unknown directive",
+		"www.conf:7: [global] events.mechanism: unknown directive",
 	} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error %q does not say %q", err, want)

@@ -1,0 +1,58 @@
+package pm
+
+import (
+	"fmt"
+	"os/exec"
+	"runtime"
+
+	"golang.org/x/sys/unix"
+)
+
+// limitsSupported: Linux sets a worker's limits from the master.
+const limitsSupported = true
+
+// startNiced starts cmd with the nice value process.priority asks. Linux
+// keeps a nice value per thread, and a new process takes its parent
+// thread's: the thread that forks the worker takes the worker's value for
+// the time of the fork, and its own back after, so that every thread the
+// worker's runtime starts has it from the first.
+func (l processLimits) startNiced(cmd *exec.Cmd) error {
+	if !l.setPriority {
+		return cmd.Start()
+	}
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	tid := unix.Gettid()
+	raw, err := unix.Getpriority(unix.PRIO_PROCESS, tid)
+	if err != nil {
+		return fmt.Errorf("read the master's priority: %w", err)
+	}
+	own := 20 - raw // the system call's value is 20 - nice
+	if err := unix.Setpriority(unix.PRIO_PROCESS, tid, l.priority); err != nil {
+		return fmt.Errorf("unable to set priority %d (process.priority) for a new worker: %w", l.priority, err)
+	}
+	startErr := cmd.Start()
+	if err := unix.Setpriority(unix.PRIO_PROCESS, tid, own); err != nil && startErr == nil {
+		startErr = fmt.Errorf("restore the master's priority %d after starting a worker: %w", own, err)
+		cmd.Process.Kill()
+		cmd.Wait()
+	}
+	return startErr
+}
+
+// setRlimits sets the worker pid's RLIMIT_NOFILE and RLIMIT_CORE (prlimit).
+func (l processLimits) setRlimits(pid int) error {
+	if l.files != 0 {
+		lim := unix.Rlimit{Cur: l.files, Max: l.files}
+		if err := unix.Prlimit(pid, unix.RLIMIT_NOFILE, &lim, nil); err != nil {
+			return fmt.Errorf("failed to set rlimit_files for this pool. Please check your system limits or decrease rlimit_files. setrlimit(RLIMIT_NOFILE, %d): %w", l.files, err)
+		}
+	}
+	if l.setCore {
+		lim := unix.Rlimit{Cur: l.core, Max: l.core}
+		if err := unix.Prlimit(pid, unix.RLIMIT_CORE, &lim, nil); err != nil {
+			return fmt.Errorf("failed to set rlimit_core for this pool. Please check your system limits or decrease rlimit_core. setrlimit(RLIMIT_CORE, %d): %w", l.core, err)
+		}
+	}
+	return nil
+}
