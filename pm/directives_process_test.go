@@ -129,7 +129,7 @@ func TestTerminateTimeoutTrackFinished(t *testing.T) {
 		m.startWorkers()
 		b.setAll(scoreboard.Finishing)
 		b.now = b.now.Add(2 * time.Second)
-		m.maintain()
+		m.heartbeat()
 		var sigs []string
 		for _, c := range m.kids {
 			for _, s := range c.proc.(*fakeProc).sigs {
