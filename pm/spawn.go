@@ -132,77 +132,45 @@ func isHandoverVar(kv string) bool {
 	return false
 }
 
-func (s *execSpawner) spawn(slot, gen int, set *spawnSettings) (int, process, error) {
-	config, err := json.Marshal(set.worker)
+func (s *execSpawner) spawn(slot, gen int, set *spawnSettings) (pid int, p process, err error) {
+	cmd, err := s.command(slot, set)
 	if err != nil {
-		return 0, nil, fmt.Errorf("encode the settings of worker of slot %d: %w", slot, err)
-	}
-	cmd := exec.Command(s.exe, s.args...)
-	var env []string
-	if !set.clearEnv {
-		env = slices.Clip(s.env)
-	}
-	cmd.Env = append(append(env, set.env...),
-		envWorker+"=1",
-		envSlot+"="+strconv.Itoa(slot),
-		envListenFDs+"="+s.listen,
-		envParentFD+"="+strconv.Itoa(3+len(s.files)-2),
-		envReadyFD+"="+strconv.Itoa(3+len(s.files)-1),
-		envBoard+"="+s.seg.Name(),
-		envConfig+"="+string(config),
-	)
-	cmd.ExtraFiles = slices.Clone(s.files)
-	for _, log := range []struct {
-		f   *os.File
-		env string
-	}{{set.access, envAccessFD}, {set.slowlog, envSlowlogFD}} {
-		if log.f != nil {
-			cmd.ExtraFiles = append(cmd.ExtraFiles, log.f)
-			cmd.Env = append(cmd.Env, log.env+"="+strconv.Itoa(3+len(cmd.ExtraFiles)-1))
-		}
+		return 0, nil, err
 	}
 	logs, theirs, err := logsSocket()
 	if err != nil {
 		return 0, nil, fmt.Errorf("worker of slot %d: %w", slot, err)
 	}
 	defer theirs.Close() // the worker has its copy once started
-	cmd.ExtraFiles = append(cmd.ExtraFiles, theirs)
-	cmd.Env = append(cmd.Env, envLogsFD+"="+strconv.Itoa(3+len(cmd.ExtraFiles)-1))
-	// Without catch_workers_output a worker writes to the master's
-	// standard output and error: its own log lines reach the error log, as
-	// a php-fpm child's do.
-	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: set.cred}
-	dieWithMaster(cmd)
-	started := false
-	defer func() {
-		if !started {
-			logs.Close()
-		}
-	}()
+	handOver(cmd, theirs, envLogsFD)
 	var outR, outW [2]*os.File // catch_workers_output's pipes
 	if set.output != nil {
 		if outR, outW, err = set.output.pipes(); err != nil {
+			logs.Close()
 			return 0, nil, fmt.Errorf("worker of slot %d: %w", slot, err)
 		}
 		cmd.Stdout, cmd.Stderr = outW[0], outW[1]
 	}
-	defer closeFiles(outW[:]...)
-	if err := s.seg.ShareWith(cmd); err != nil {
+	defer closeFiles(outW[:]...) // the worker has its copies once started
+	defer func() {
+		if err != nil {
+			logs.Close()
+			closeFiles(outR[:]...)
+		}
+	}()
+	if err = s.seg.ShareWith(cmd); err != nil {
 		return 0, nil, fmt.Errorf("hand the scoreboard to worker of slot %d: %w", slot, err)
 	}
-	if err := shareCaches(cmd, set.worker.Caches); err != nil {
+	if err = shareCaches(cmd, set.worker.Caches); err != nil {
 		return 0, nil, fmt.Errorf("worker of slot %d: %w", slot, err)
 	}
-	if err := set.limits.start(cmd); err != nil {
-		closeFiles(outR[:]...)
+	if err = set.limits.start(cmd); err != nil {
 		if set.cred != nil && errors.Is(err, syscall.EACCES) {
 			return 0, nil, fmt.Errorf("start worker of slot %d as uid %d, gid %d (user, group): %w; that user must be able to read and execute %s", slot, set.cred.Uid, set.cred.Gid, err, s.exe)
 		}
 		return 0, nil, fmt.Errorf("start worker of slot %d: %w", slot, err)
 	}
-	started = true
-	pid := cmd.Process.Pid
+	pid = cmd.Process.Pid
 	if set.output != nil {
 		go set.output.relay(outR, pid)
 	}
@@ -219,6 +187,51 @@ func (s *execSpawner) spawn(slot, gen int, set *spawnSettings) (int, process, er
 		s.exits <- e
 	}()
 	return pid, &workerProcess{cmd.Process, logs}, nil
+}
+
+// command is the command of the worker of slot: the program re-executed,
+// its environment and the descriptors it inherits (the listeners, the
+// pipes to the master, the access log and the slowlog).
+func (s *execSpawner) command(slot int, set *spawnSettings) (*exec.Cmd, error) {
+	config, err := json.Marshal(set.worker)
+	if err != nil {
+		return nil, fmt.Errorf("encode the settings of worker of slot %d: %w", slot, err)
+	}
+	cmd := exec.Command(s.exe, s.args...)
+	var env []string
+	if !set.clearEnv {
+		env = slices.Clip(s.env)
+	}
+	cmd.Env = append(append(env, set.env...),
+		envWorker+"=1",
+		envSlot+"="+strconv.Itoa(slot),
+		envListenFDs+"="+s.listen,
+		envParentFD+"="+strconv.Itoa(3+len(s.files)-2),
+		envReadyFD+"="+strconv.Itoa(3+len(s.files)-1),
+		envBoard+"="+s.seg.Name(),
+		envConfig+"="+string(config),
+	)
+	cmd.ExtraFiles = slices.Clone(s.files)
+	if set.access != nil {
+		handOver(cmd, set.access, envAccessFD)
+	}
+	if set.slowlog != nil {
+		handOver(cmd, set.slowlog, envSlowlogFD)
+	}
+	// Without catch_workers_output a worker writes to the master's
+	// standard output and error: its own log lines reach the error log, as
+	// a php-fpm child's do.
+	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
+	cmd.SysProcAttr = &syscall.SysProcAttr{Credential: set.cred}
+	dieWithMaster(cmd)
+	return cmd, nil
+}
+
+// handOver has cmd inherit f, and tells it f's descriptor number in the
+// environment variable env.
+func handOver(cmd *exec.Cmd, f *os.File, env string) {
+	cmd.ExtraFiles = append(cmd.ExtraFiles, f)
+	cmd.Env = append(cmd.Env, env+"="+strconv.Itoa(3+len(cmd.ExtraFiles)-1))
 }
 
 // describeExit says how a worker ended, as PHP-FPM's log does, and
