@@ -35,8 +35,9 @@ const handoffRounds = 1000
 // the lock while the other one, a real process, starts to lock it, then
 // lets go 2 µs later; the other process counts its futex sleeps exactly.
 // It may sleep now and then (if this process is descheduled while it
-// holds the lock), but not in more than 1 round in 10; a locker that
-// slept after a hundred looks slept in nearly every round.
+// holds the lock, as happens often on a busy machine), but not in half the
+// rounds; a locker that slept after a hundred looks slept in nearly every
+// round.
 func TestShortWaitSpins(t *testing.T) {
 	if !sys.HaveFutex {
 		t.Skip("no futex on this platform")
@@ -81,7 +82,7 @@ func TestShortWaitSpins(t *testing.T) {
 		t.Fatalf("helper said %q", said)
 	}
 	t.Logf("%d futex sleeps in %d waits of 2 µs", sleeps, handoffRounds)
-	if sleeps > handoffRounds/10 {
+	if sleeps >= handoffRounds/2 {
 		t.Fatalf("%d futex sleeps in %d waits of 2 µs for a lock", sleeps, handoffRounds)
 	}
 }
