@@ -14,16 +14,6 @@ import (
 	"github.com/fpmshm/fpmshm/internal/testproc"
 )
 
-// openFDs counts this process's open descriptors.
-func openFDs(t *testing.T) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skip("no /proc/self/fd")
-	}
-	return len(ents)
-}
-
 // TestTakeLogs drives a worker's side of the logs socket: a log the master
 // sends takes the place of the worker's descriptor (what is written there
 // next goes to the new file), and a message that is not the master's (names
@@ -40,7 +30,7 @@ func TestTakeLogs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	baseline := openFDs(t)
+	baseline := testproc.CountFDs(t)
 	done := make(chan struct{})
 	go func() {
 		takeLogs(worker, int(oldAccess.Fd()), -1, slog.New(slog.NewTextHandler(io.Discard, nil)))
@@ -87,8 +77,8 @@ func TestTakeLogs(t *testing.T) {
 	if got := writeWhere("two"); got != "access.new" {
 		t.Errorf("after the master sent a new access log, the line went to %q", got)
 	}
-	if !testproc.Poll(2*time.Second, 20*time.Millisecond, func() bool { return openFDs(t) == baseline }) {
-		t.Errorf("%d descriptors open, %d before: the worker leaked some", openFDs(t), baseline)
+	if !testproc.Poll(2*time.Second, 20*time.Millisecond, func() bool { return testproc.CountFDs(t) == baseline }) {
+		t.Errorf("%d descriptors open, %d before: the worker leaked some", testproc.CountFDs(t), baseline)
 	}
 	syscall.Close(master)
 	select {

@@ -8,18 +8,9 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/fpmshm/fpmshm/internal/testproc"
 	"github.com/fpmshm/fpmshm/shm"
 )
-
-// descriptors counts this process's open descriptors.
-func descriptors(t *testing.T) int {
-	t.Helper()
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(entries)
-}
 
 // TestMasterResourcesClosed: what openMaster opens (the logs, a socket, the
 // scoreboard and a cache, the pipes, the pid file) is all closed, removed
@@ -34,7 +25,7 @@ func TestMasterResourcesClosed(t *testing.T) {
 	}
 	check := func(what string, fds int, allocated int64) {
 		t.Helper()
-		if n := descriptors(t); n != fds {
+		if n := testproc.CountFDs(t); n != fds {
 			t.Errorf("%s: %d descriptors open, %d before", what, n, fds)
 		}
 		if a := shm.Allocated(); a != allocated {
@@ -45,15 +36,15 @@ func TestMasterResourcesClosed(t *testing.T) {
 		}
 	}
 
-	fds, allocated := descriptors(t), shm.Allocated()
+	fds, allocated := testproc.CountFDs(t), shm.Allocated()
 	cfg.PIDFile = filepath.Join(dir, "fpm.pid")
 	res, err := openMaster(&cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if descriptors(t) <= fds+5 || shm.Allocated() <= allocated {
+	if testproc.CountFDs(t) <= fds+5 || shm.Allocated() <= allocated {
 		t.Fatalf("openMaster opened %d descriptors and %d bytes of shared memory, want the logs, a socket, the pipes, segments",
-			descriptors(t)-fds, shm.Allocated()-allocated)
+			testproc.CountFDs(t)-fds, shm.Allocated()-allocated)
 	}
 	res.Close()
 	check("Close", fds, allocated)

@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fpmshm/fpmshm/internal/testproc"
 )
 
 // TestAttachByPid attaches to a segment of this process by pid and name,
@@ -27,7 +29,7 @@ func TestAttachByPid(t *testing.T) {
 	}
 	defer s.Free()
 	copy(s.Bytes(), "owner")
-	fds, allocated := countFDs(t), Allocated()
+	fds, allocated := testproc.CountFDs(t), Allocated()
 
 	ro, err := Attach(os.Getpid(), name, false)
 	if err != nil {
@@ -50,7 +52,7 @@ func TestAttachByPid(t *testing.T) {
 	if err := rw.Free(); err != nil {
 		t.Fatal(err)
 	}
-	if got := countFDs(t); got != fds || Allocated() != allocated {
+	if got := testproc.CountFDs(t); got != fds || Allocated() != allocated {
 		t.Fatalf("%d descriptors and %d bytes before attaching, %d and %d after freeing the attachments", fds, allocated, got, Allocated())
 	}
 	if !bytes.HasPrefix(s.Bytes(), []byte("owner")) || !fdOpen(s.fd) {

@@ -12,6 +12,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/fpmshm/fpmshm/internal/testproc"
 )
 
 // TestAllocIsSealedMemfd checks what Alloc's descriptor is: a
@@ -101,12 +103,12 @@ func vmFlags(addr uintptr) (string, error) {
 func TestSetLimitRefusesBeforeReserving(t *testing.T) {
 	prev := SetLimit(Allocated() + 1<<20)
 	defer SetLimit(prev)
-	fds, allocated := countFDs(t), Allocated()
+	fds, allocated := testproc.CountFDs(t), Allocated()
 	_, err := Alloc(2 << 20)
 	if !errors.Is(err, ErrLimit) || !errors.Is(err, syscall.ENOMEM) || !strings.Contains(err.Error(), "SetLimit allows") {
 		t.Fatalf("2 MiB under a 1 MiB cap: %v, want ErrLimit and ENOMEM naming the cap", err)
 	}
-	if countFDs(t) != fds || Allocated() != allocated {
+	if testproc.CountFDs(t) != fds || Allocated() != allocated {
 		t.Fatal("the refused allocation left a descriptor or a count behind")
 	}
 	s, err := Alloc(512 << 10)

@@ -38,16 +38,6 @@ func word(b []byte, off int) *atomic.Uint64 {
 	return (*atomic.Uint64)(unsafe.Pointer(&b[off]))
 }
 
-// countFDs returns the number of descriptors open in this process.
-func countFDs(t testing.TB) int {
-	t.Helper()
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skip("no /proc/self/fd:", err)
-	}
-	return len(entries) - 1 // the one ReadDir used
-}
-
 // fdOpen reports whether descriptor fd is open in this process.
 func fdOpen(fd int) bool {
 	_, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
@@ -413,7 +403,7 @@ func TestNoLeakOverManyHandOvers(t *testing.T) {
 		t.Skip(err)
 	}
 	name := uniqueName("leak")
-	fds, allocated := countFDs(t), Allocated()
+	fds, allocated := testproc.CountFDs(t), Allocated()
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
@@ -426,7 +416,7 @@ func TestNoLeakOverManyHandOvers(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if got := countFDs(t); got != fds {
+	if got := testproc.CountFDs(t); got != fds {
 		t.Errorf("%d descriptors open before %d hand-overs, %d after", fds, cycles, got)
 	}
 	if n := memfdMappings(name); n != 0 {
