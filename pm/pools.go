@@ -101,9 +101,10 @@ func runMaster(ctx context.Context, pools []Config) error {
 func runPools(ctx context.Context, cfgs []*Config, res []*masterResources, sigs <-chan os.Signal) error {
 	wide := newMasterWide(len(cfgs))
 	poolsDone, notified := make(chan struct{}), make(chan struct{})
+	every, log := cfgs[0].SystemdInterval, cfgs[0].logger() // read here: a pool's reload rewrites its Config
 	go func() {
 		defer close(notified)
-		runSystemd(cfgs[0], cfgs[0].logger(), wide, poolsDone)
+		runSystemd(every, log, wide, poolsDone)
 	}()
 	defer func() {
 		close(poolsDone)

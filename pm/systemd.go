@@ -13,8 +13,9 @@ import (
 // counts of every pool summed, and STOPPING=1 once, when the master starts
 // to stop. It returns when done is closed (every pool has stopped),
 // having said STOPPING=1 if it said READY=1. Not under systemd
-// ($NOTIFY_SOCKET unset) it sends nothing and returns at once.
-func runSystemd(cfg *Config, log *slog.Logger, w *masterWide, done <-chan struct{}) {
+// ($NOTIFY_SOCKET unset) it sends nothing and returns at once. every is
+// [global] systemd_interval (see Config.SystemdInterval).
+func runSystemd(every time.Duration, log *slog.Logger, w *masterWide, done <-chan struct{}) {
 	n, err := sdnotify.FromEnv()
 	if err != nil {
 		log.Warn("unable to notify systemd", "err", err)
@@ -42,7 +43,6 @@ func runSystemd(cfg *Config, log *slog.Logger, w *masterWide, done <-chan struct
 			return
 		}
 	}
-	every := cfg.SystemdInterval
 	switch {
 	case every == 0:
 		every = sdnotify.DefaultInterval
