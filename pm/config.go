@@ -154,8 +154,9 @@ type Config struct {
 	// Type=notify ($NOTIFY_SOCKET), how often the master sends php-fpm's
 	// status line ("Processes active: 0, idle: 2, Requests: 3, slow: 0,
 	// Traffic: 0.30req/sec"); 10s when zero, never when negative (php-fpm's
-	// systemd_interval = 0). The master says READY=1 once it listens either
-	// way.
+	// systemd_interval = 0), its counts those of every pool (RunPools)
+	// summed. The master says READY=1 once every pool listens and has
+	// started its workers, either way.
 	SystemdInterval time.Duration
 
 	// LogLevel, LogLimit, LogFormat, SyslogFacility and SyslogIdent are
@@ -172,18 +173,19 @@ type Config struct {
 	SyslogFacility, SyslogIdent string
 
 	// ProcessMax is [global] process.max: the most workers the master
-	// runs at once, those told to stop included; 0 leaves pm.max_children
+	// runs at once, in all its pools (RunPools), those told to stop
+	// included; 0 leaves pm.max_children
 	// alone. As in PHP-FPM, pm.max_children may be larger: the master then
 	// starts no more than process.max, and logs PHP-FPM's warning once
 	// each time it holds a worker back.
 	ProcessMax int
 	// EmergencyRestartThreshold and EmergencyRestartInterval are [global]
 	// emergency_restart_threshold and emergency_restart_interval: when
-	// that many workers crash within the interval, the master reloads
-	// (as on SIGUSR2); either zero is off. A crash is what PHP-FPM counts,
-	// an end on SIGSEGV or SIGBUS, and what a Go worker does instead: the
-	// runtime turns those signals, and every fatal error, into exit
-	// status 2.
+	// that many workers crash within the interval, in any of its pools,
+	// the master reloads every pool (as on SIGUSR2); either zero is off.
+	// A crash is what PHP-FPM counts, an end on SIGSEGV or SIGBUS, and what
+	// a Go worker does instead: the runtime turns those signals, and every
+	// fatal error, into exit status 2.
 	EmergencyRestartThreshold int
 	EmergencyRestartInterval  time.Duration
 

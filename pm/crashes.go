@@ -26,36 +26,34 @@ func crashed(e exitEvent) bool {
 }
 
 // noteCrash applies emergency_restart_threshold and
-// emergency_restart_interval to a worker's end: when that many workers
-// have crashed within the interval, the master reloads, as PHP-FPM's
-// does, and the count starts again.
+// emergency_restart_interval to a worker's end, counting the crashes of
+// every pool of the master: when that many workers have crashed within
+// the interval, the master reloads every pool, as PHP-FPM's does, and the
+// count starts again.
 func (m *master) noteCrash(e exitEvent) {
 	n, within := m.cfg.EmergencyRestartThreshold, m.cfg.EmergencyRestartInterval
 	if n == 0 || within == 0 || !crashed(e) || m.stopping != running {
 		return
 	}
-	now := m.now()
-	m.crashes = append(m.crashes, now)
-	if len(m.crashes) > n {
-		m.crashes = m.crashes[len(m.crashes)-n:]
-	}
-	if len(m.crashes) < n || now.Sub(m.crashes[0]) > within {
+	if !m.wide.crashed(m.now(), n, within) {
 		return
 	}
-	m.crashes = m.crashes[:0]
 	m.log.Warn(fmt.Sprintf("failed processes threshold (%d in %d sec) is reached, initiating reload", n, int(within/time.Second)))
 	m.reload()
+	m.wide.reloadOthers(m.pool)
 }
 
-// processMaxReached reports whether process.max forbids another worker,
-// logging it, as PHP-FPM does, once until a worker can start again.
+// processMaxReached reports whether process.max, which counts the workers
+// of every pool of the master, forbids another worker, logging it, as
+// PHP-FPM does, once until a worker can start again. When it does not,
+// the worker about to start is counted; one that then fails to start is
+// uncounted with m.wide.releaseWorker.
 func (m *master) processMaxReached() bool {
-	if m.cfg.ProcessMax == 0 || len(m.kids) < m.cfg.ProcessMax {
-		m.warnedProcessMax = false
+	if m.wide.reserveWorker(m.cfg.ProcessMax) {
+		m.wide.warnedProcessMax.Store(false)
 		return false
 	}
-	if !m.warnedProcessMax {
-		m.warnedProcessMax = true
+	if !m.wide.warnedProcessMax.Swap(true) {
 		m.log.Warn("The maximum number of processes has been reached. Please review your configuration and consider raising 'process.max'")
 	}
 	return true

@@ -70,8 +70,8 @@ type master struct {
 	warnedMax  bool // max children reached counted for the current episode
 	respawnDue int  // replacements put off to the next maintenance
 
-	crashes          []time.Time // the last workers' crashes (emergency_restart_threshold)
-	warnedProcessMax bool        // process.max logged for the current episode
+	wide *masterWide // what the master's pools keep together
+	pool int         // this pool's index among them
 }
 
 func newMaster(cfg *Config, set spawnSettings, log *slog.Logger, board masterBoard, sp spawner, ls []*listener) *master {
@@ -82,18 +82,21 @@ func newMaster(cfg *Config, set spawnSettings, log *slog.Logger, board masterBoa
 	}
 	return &master{
 		cfg: cfg, set: set, log: log, board: board, sp: sp, ls: ls, now: time.Now,
-		kids: map[int]*child{}, spawnRate: 1,
+		kids: map[int]*child{}, spawnRate: 1, wide: newMasterWide(1),
 	}
 }
 
 // events are what the master's loop hears of besides time: its signals,
 // workers that ended, workers that are ready, snapshots asked for by
-// pm.status_listen.
+// pm.status_listen and the master's other users, and reloads asked for by
+// another pool of the master.
 type events struct {
 	signals   <-chan os.Signal
 	exits     <-chan exitEvent
 	ready     <-chan int
 	snapshots <-chan snapshotRequest
+	reloads   <-chan struct{}
+	started   func() // called once the pool's first workers have started; may be nil
 }
 
 // run starts the pool and serves events until it has stopped. It locks
@@ -124,8 +127,9 @@ func (m *master) run(ctx context.Context, ev events) error {
 	if m.stopping == running && len(m.kids) == 0 { // a reload has started them
 		m.startWorkers()
 	}
-	sd := startSystemd(m.cfg, m.log)
-	defer sd.stop()
+	if ev.started != nil {
+		ev.started()
+	}
 	var killTimer <-chan time.Time
 	beat := newHeartbeatTicker()
 	defer beat.stop()
@@ -158,13 +162,11 @@ func (m *master) run(ctx context.Context, ev events) error {
 			m.onDemand()
 		case <-killTimer:
 			m.signalAll(syscall.SIGKILL, "")
-		case <-sd.c:
-			if snap, err := m.board.Snapshot(false); err == nil {
-				sd.beat(snap)
-			}
+		case <-ev.reloads:
+			m.reload()
 		}
 		if m.stopping != running {
-			sd.stop()
+			m.wide.stop()
 		}
 		if m.stopping == stopNow && killTimer == nil {
 			killTimer = time.After(killGrace)
@@ -302,6 +304,7 @@ func (m *master) spawn() bool {
 	}
 	slot, err := m.board.AllocSlot()
 	if err != nil {
+		m.wide.releaseWorker()
 		if !errors.Is(err, scoreboard.ErrFull) {
 			m.log.Error("allocate a scoreboard slot", "err", err)
 		}
@@ -310,6 +313,7 @@ func (m *master) spawn() bool {
 	pid, p, err := m.sp.spawn(slot, m.gen, &m.set)
 	if err != nil {
 		m.log.Error("unable to spawn a worker", "err", err)
+		m.wide.releaseWorker()
 		if ferr := m.board.FreeSlot(slot); ferr != nil {
 			m.log.Error("free scoreboard slot", "slot", slot, "err", ferr)
 		}
@@ -332,6 +336,7 @@ func (m *master) reap(e exitEvent) {
 		return
 	}
 	delete(m.kids, e.pid)
+	m.wide.releaseWorker()
 	releaseCaches(e.pid)
 	if err := m.board.FreeSlot(c.slot); err != nil {
 		m.log.Error("free scoreboard slot", "slot", c.slot, "pid", c.pid, "err", err)

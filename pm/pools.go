@@ -95,11 +95,23 @@ func runMaster(ctx context.Context, pools []Config) error {
 }
 
 // runPools runs each pool on its resources, each with its own loop, until
-// every one has stopped. Each signal to the master is passed on to every
-// pool. A pool that fails stops the others.
+// every one has stopped, and systemd's notifier for them all. Each signal
+// to the master is passed on to every pool. A pool that fails stops the
+// others.
 func runPools(ctx context.Context, cfgs []*Config, res []*masterResources, sigs <-chan os.Signal) error {
+	wide := newMasterWide(len(cfgs))
+	poolsDone, notified := make(chan struct{}), make(chan struct{})
+	every, log := cfgs[0].SystemdInterval, cfgs[0].logger() // read here: a pool's reload rewrites its Config
+	go func() {
+		defer close(notified)
+		runSystemd(every, log, wide, poolsDone)
+	}()
+	defer func() {
+		close(poolsDone)
+		<-notified
+	}()
 	if len(cfgs) == 1 {
-		return runPool(ctx, cfgs[0], res[0], sigs)
+		return runPool(ctx, cfgs[0], res[0], sigs, wide, 0)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -130,7 +142,7 @@ func runPools(ctx context.Context, cfgs []*Config, res []*masterResources, sigs 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if errs[i] = runPool(ctx, cfgs[i], res[i], poolSigs[i]); errs[i] != nil {
+			if errs[i] = runPool(ctx, cfgs[i], res[i], poolSigs[i], wide, i); errs[i] != nil {
 				cancel()
 			}
 		}()

@@ -57,12 +57,13 @@ func Run(ctx context.Context, cfg Config, handler http.Handler) error {
 // what it starts: the master's loop, which takes the spawn settings from
 // res and closes those of the last reload, the reader of the ready pipe
 // and pm.status_listen's server.
-func runPool(ctx context.Context, cfg *Config, res *masterResources, sigs <-chan os.Signal) error {
+func runPool(ctx context.Context, cfg *Config, res *masterResources, sigs <-chan os.Signal, wide *masterWide, pool int) error {
 	log := res.log
 	for _, l := range res.ls {
 		log.Debug(fmt.Sprintf("listening on %s (%s)", l.addr, l.kind), "pm", cfg.PM.String(), "max_children", cfg.MaxChildren)
 	}
 	m := newMaster(cfg, res.takeSettings(), log, res.board, res.sp, res.ls)
+	m.wide, m.pool = wide, pool
 	defer func() { m.set.close() }() // those of the last reload, if any
 	ready, stopped := make(chan int, cfg.MaxChildren), make(chan struct{})
 	snapshots := make(chan snapshotRequest)
@@ -80,6 +81,7 @@ func runPool(ctx context.Context, cfg *Config, res *masterResources, sigs <-chan
 		cfg.OnStart(&Pool{source: src})
 	}
 	done := make(chan error, 1)
-	go func() { done <- m.run(ctx, events{sigs, res.exits, ready, snapshots}) }() // a goroutine of its own: run locks it to its thread
+	ev := events{sigs, res.exits, ready, snapshots, wide.reloads[pool], func() { wide.poolStarted(src) }}
+	go func() { done <- m.run(ctx, ev) }() // a goroutine of its own: run locks it to its thread
 	return <-done
 }
