@@ -77,7 +77,9 @@ func TestTakeLogs(t *testing.T) {
 	if got := writeWhere("two"); got != "access.new" {
 		t.Errorf("after the master sent a new access log, the line went to %q", got)
 	}
-	if !testproc.Poll(2*time.Second, 20*time.Millisecond, func() bool { return testproc.CountFDs(t) == baseline }) {
+	// More than before is a leak; fewer can be another test's descriptor
+	// closed meanwhile.
+	if !testproc.Poll(2*time.Second, 20*time.Millisecond, func() bool { return testproc.CountFDs(t) <= baseline }) {
 		t.Errorf("%d descriptors open, %d before: the worker leaked some", testproc.CountFDs(t), baseline)
 	}
 	syscall.Close(master)
