@@ -223,6 +223,14 @@ type Config struct {
 	// to 20, as text; empty leaves the master's. As in PHP-FPM it takes a
 	// master running as root, and is ignored with a notice otherwise.
 	ProcessPriority string
+	// MasterRlimitFiles, MasterRlimitCore and MasterProcessPriority are
+	// [global] rlimit_files, rlimit_core and process.priority: the same
+	// limits, which PHP-FPM's [global] sets on the master itself. The
+	// master takes them before it opens anything, so the workers it
+	// starts inherit them unless their pool sets its own.
+	MasterRlimitFiles     int
+	MasterRlimitCore      string
+	MasterProcessPriority string
 	// RequestTerminateTimeoutTrackFinished is
 	// request_terminate_timeout_track_finished: request_terminate_timeout
 	// also applies to a request whose response is complete (the Finishing

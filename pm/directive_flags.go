@@ -23,8 +23,11 @@ func BindFlags(fs *flag.FlagSet, c *Config) {
 }
 
 // flagName is a directive's flag: its name, or what precedes NAME in a
-// pattern ("cache" for cache.NAME).
+// pattern ("cache" for cache.NAME), or the name the table gives it.
 func flagName(d *Directive) string {
+	if d.flag != "" {
+		return d.flag
+	}
 	prefix, _, pattern := strings.Cut(d.Name, "NAME")
 	if pattern {
 		return strings.TrimRight(prefix, ".[")

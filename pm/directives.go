@@ -59,6 +59,9 @@ type Directive struct {
 	// ignored says why fpmshm ignores a directive without value, when
 	// it is not that only PHP reads it.
 	ignored string
+	// flag names the directive's flag when its name is another's, in the
+	// other section ("master.rlimit_files" for [global] rlimit_files).
+	flag string
 }
 
 // DefaultPool is the name of a pool that sets none.
@@ -171,6 +174,12 @@ var directives = []Directive{
 		Usage: "reload when this many `workers` crash within emergency_restart_interval (0: off)"},
 	{Name: "emergency_restart_interval", Section: GlobalSection, value: duration(func(c *Config) *time.Duration { return &c.EmergencyRestartInterval }),
 		Usage: "the `interval` emergency_restart_threshold counts crashes in (0: off)"},
+	{Name: "rlimit_files", Section: GlobalSection, Restart: true, flag: "master.rlimit_files", value: count(func(c *Config) *int { return &c.MasterRlimitFiles }),
+		Usage: "the master's limit of open `files` (RLIMIT_NOFILE; 0: the system's), which workers inherit"},
+	{Name: "rlimit_core", Section: GlobalSection, Restart: true, flag: "master.rlimit_core", value: field[string]{func(c *Config) *string { return &c.MasterRlimitCore }, parseRlimitCore, identity, nil},
+		Usage: "the master's largest core dump, in `bytes` or unlimited (RLIMIT_CORE; empty: the system's)"},
+	{Name: "process.priority", Section: GlobalSection, Restart: true, flag: "master.process.priority", value: field[string]{func(c *Config) *string { return &c.MasterProcessPriority }, parsePriority, identity, nil},
+		Usage: "the master's nice `value`, -19 to 20 (empty: as started; master running as root)"},
 	{Name: "daemonize", Section: GlobalSection, ignored: "fpmshm stays in the foreground, under its supervisor",
 		Usage: "accepted and ignored: fpmshm stays in the foreground"},
 	{Name: "listen.allowed_clients", value: field[string]{func(c *Config) *string { return &c.ListenAllowedClients }, parseAllowedClients, identity, nil},
@@ -201,6 +210,12 @@ var directives = []Directive{
 
 // Directives returns the directives fpmshm knows, each once.
 func Directives() []Directive { return slices.Clone(directives) }
+
+// Flag is the directive's command-line flag (BindFlags): its name; for a
+// pattern, what precedes NAME ("cache" for cache.NAME); for a [global]
+// directive whose name a pool's directive has too, its own name
+// ("master.rlimit_files").
+func (d Directive) Flag() string { return flagName(&d) }
 
 // LookupDirective returns the directive of section whose name, or
 // pattern, key matches.

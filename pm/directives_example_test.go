@@ -30,5 +30,5 @@ func ExampleDirectives() {
 		}
 	}
 	fmt.Println()
-	// Output: pid systemd_interval log_level log_limit log_format syslog.facility syslog.ident pm pm.max_children listen listen.backlog listen.owner listen.group listen.mode pm.status_listen cache.NAME
+	// Output: pid systemd_interval log_level log_limit log_format syslog.facility syslog.ident pm pm.max_children listen listen.backlog listen.owner listen.group listen.mode pm.status_listen cache.NAME rlimit_files rlimit_core process.priority
 }

@@ -211,6 +211,32 @@ func TestProcessLimits(t *testing.T) {
 	}
 }
 
+// TestMasterLimits: [global] rlimit_files, rlimit_core and
+// process.priority are the master's, in every thread of it, and its
+// workers inherit them when their pool sets none.
+func TestMasterLimits(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("process.priority takes root")
+	}
+	p := startPool(t, Config{PM: Static, MaxChildren: 1, MasterRlimitFiles: 555, MasterRlimitCore: "0", MasterProcessPriority: "5"})
+	worker := p.waitProcs(1, 10*time.Second)[0]
+	servedOK(t, p.cfg.Listen)
+	for who, pid := range map[string]int{"master": p.cmd.Process.Pid, "worker": worker} {
+		limits, err := os.ReadFile(fmt.Sprintf("/proc/%d/limits", pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{`Max open files\s+555\s+555\s`, `Max core file size\s+0\s+0\s`} {
+			if !regexp.MustCompile(want).Match(limits) {
+				t.Errorf("no %q in the %s's limits:\n%s", want, who, limits)
+			}
+		}
+		if nices := threadNices(t, pid); len(nices) < 2 || strings.Trim(fmt.Sprint(nices), "[5 ]") != "" {
+			t.Errorf("the %s's threads have nice values %v, want 5 each", who, nices)
+		}
+	}
+}
+
 // threadNices reads the nice value of each thread of pid.
 func threadNices(t *testing.T, pid int) []int {
 	t.Helper()

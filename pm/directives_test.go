@@ -2,6 +2,7 @@ package pm
 
 import (
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -82,13 +83,19 @@ func configFields() []string {
 // to the value it formats back; names are unique.
 func TestDirectivesSetEachFieldOnce(t *testing.T) {
 	setBy := map[string][]string{}
-	names := map[string]bool{}
+	names := map[string]bool{} // directive names in their section, and flags
 	for i := range directives {
 		d := &directives[i]
-		if names[d.Name] {
+		if key := fmt.Sprint(d.Section, d.Name); names[key] {
 			t.Errorf("%s: in the table twice", d.Name)
+		} else {
+			names[key] = true
 		}
-		names[d.Name] = true
+		if key := "-" + d.Flag(); names[key] {
+			t.Errorf("%s: its flag %s is another's", d.Name, key)
+		} else {
+			names[key] = true
+		}
 		if d.value == nil {
 			continue
 		}
@@ -167,7 +174,7 @@ func TestRestartOnlyIsTheTable(t *testing.T) {
 		}
 	}
 	want := []string{"pid", "systemd_interval", "log_level", "log_limit", "log_format", "syslog.facility", "syslog.ident", "pool", "http", "no-scoreboard", "pm", "pm.max_children", "listen", "listen.backlog",
-		"listen.owner", "listen.group", "listen.mode", "pm.status_listen", "cache.NAME"}
+		"listen.owner", "listen.group", "listen.mode", "pm.status_listen", "cache.NAME", "rlimit_files", "rlimit_core", "process.priority"}
 	if !slices.Equal(restart, want) {
 		t.Errorf("a reload keeps %q, want %q", restart, want)
 	}

@@ -3,6 +3,7 @@ package pm
 import (
 	"fmt"
 	"os/exec"
+	"strings"
 )
 
 // processLimits are the limits a pool sets on each of its workers:
@@ -36,6 +37,17 @@ func (c *Config) processLimits(euid int, notices []string) (processLimits, []str
 	if (l.files != 0 || l.setCore || l.setPriority) && !limitsSupported {
 		notices = append(notices, fmt.Sprintf("[pool %s] rlimit_files, rlimit_core and process.priority are not applied on this system; ignored", c.Pool))
 		l = processLimits{}
+	}
+	return l, notices
+}
+
+// masterLimits resolves the master's own limits, [global] rlimit_files,
+// rlimit_core and process.priority, as processLimits does a pool's.
+func (c *Config) masterLimits(euid int) (processLimits, []string) {
+	pool := Config{Pool: "global", RlimitFiles: c.MasterRlimitFiles, RlimitCore: c.MasterRlimitCore, ProcessPriority: c.MasterProcessPriority}
+	l, notices := pool.processLimits(euid, nil)
+	for i, n := range notices {
+		notices[i] = strings.Replace(n, "[pool global] ", "", 1)
 	}
 	return l, notices
 }

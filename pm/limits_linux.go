@@ -1,9 +1,12 @@
 package pm
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"runtime"
+	"strconv"
 
 	"golang.org/x/sys/unix"
 )
@@ -52,6 +55,32 @@ func (l processLimits) setRlimits(pid int) error {
 		lim := unix.Rlimit{Cur: l.core, Max: l.core}
 		if err := unix.Prlimit(pid, unix.RLIMIT_CORE, &lim, nil); err != nil {
 			return fmt.Errorf("failed to set rlimit_core for this pool. Please check your system limits or decrease rlimit_core. setrlimit(RLIMIT_CORE, %d): %w", l.core, err)
+		}
+	}
+	return nil
+}
+
+// takeForMaster sets the limits on this process, the master: its resource
+// limits, and its nice value in every thread it has (Linux keeps one per
+// thread; a thread started later takes its creator's).
+func (l processLimits) takeForMaster() error {
+	if err := l.setRlimits(0); err != nil {
+		return err
+	}
+	if !l.setPriority {
+		return nil
+	}
+	tasks, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		return fmt.Errorf("list the master's threads to set process.priority: %w", err)
+	}
+	for _, t := range tasks {
+		tid, err := strconv.Atoi(t.Name())
+		if err != nil {
+			continue
+		}
+		if err := unix.Setpriority(unix.PRIO_PROCESS, tid, l.priority); err != nil && !errors.Is(err, unix.ESRCH) {
+			return fmt.Errorf("unable to set priority %d (process.priority) for the master: %w", l.priority, err)
 		}
 	}
 	return nil

@@ -10,3 +10,5 @@ const limitsSupported = false
 func (l processLimits) startNiced(cmd *exec.Cmd) error { return cmd.Start() }
 
 func (l processLimits) setRlimits(int) error { return nil }
+
+func (l processLimits) takeForMaster() error { return nil }

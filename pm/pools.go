@@ -66,6 +66,11 @@ func runMaster(ctx context.Context, pools []Config) error {
 	if err != nil {
 		return err
 	}
+	limits, notices := cfgs[0].masterLimits(os.Geteuid()) // [global]: the same in every pool
+	logNotices(cfgs[0].logger(), notices)
+	if err := limits.takeForMaster(); err != nil {
+		return err
+	}
 	var opened []*masterResources
 	defer func() {
 		for i := len(opened) - 1; i >= 0; i-- {

@@ -35,10 +35,7 @@ func TestServeFlagsAreTheDirectives(t *testing.T) {
 		if d.Ignored() {
 			continue
 		}
-		name, key := d.Name, d.Name
-		if prefix, _, pattern := strings.Cut(d.Name, "NAME"); pattern {
-			name, key = strings.TrimRight(prefix, ".["), strings.Replace(d.Name, "NAME", "t", 1)
-		}
+		name, key := d.Flag(), strings.Replace(d.Name, "NAME", "t", 1)
 		for _, value := range []string{"/x", "3", "7s", "yes", "static", "8.2", "1M"} {
 			want := serveDefaults()
 			if d.Set(&want, key, value) != nil {

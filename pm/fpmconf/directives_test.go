@@ -23,7 +23,8 @@ func accepted(d pm.Directive, key string) (value string, c pm.Config, ok bool) {
 
 // TestEveryDirectiveLoads: every directive of pm's table is read from its
 // section of a file, and sets what the directive sets; in the other
-// section, as fpmshm's own settings in any, it is an unknown directive.
+// section, as fpmshm's own settings in any, it is an unknown directive
+// (unless that section has a directive of the same name).
 func TestEveryDirectiveLoads(t *testing.T) {
 	for _, d := range pm.Directives() {
 		key := strings.Replace(d.Name, "NAME", "t", 1)
@@ -39,6 +40,9 @@ func TestEveryDirectiveLoads(t *testing.T) {
 		} {
 			c := pm.Config{Pool: "www"}
 			err := LoadINI([]byte(conf), "t.conf", &c)
+			if _, ok := pm.LookupDirective(section, key); ok && section != d.Section {
+				continue // the other section's directive of the same name
+			}
 			switch {
 			case section != d.Section && !errors.Is(err, ErrUnknownDirective):
 				t.Errorf("%q: %v, want an unknown directive", conf, err)
