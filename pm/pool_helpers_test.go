@@ -178,6 +178,26 @@ func startPool(t *testing.T, cfg Config) *testPool {
 	return startPoolFrom(t, cfg, "")
 }
 
+// start starts p's master: the test binary (or the one at exe, when
+// set) as helper with arg, in a process group of its own, stopped when the
+// test ends.
+func (p *testPool) start(helper, arg, exe string) {
+	p.t.Helper()
+	p.cmd = testproc.Command(p.t, helper, arg)
+	if exe != "" {
+		p.cmd.Path, p.cmd.Args[0] = exe, exe
+	}
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// Under -race, each process sleeps a second as it exits unless told
+	// not to: a stop that takes a second would take three.
+	p.cmd.Env = append(p.cmd.Env, "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
+	if err := p.cmd.Start(); err != nil {
+		p.t.Fatal(err)
+	}
+	go func() { p.exited <- p.cmd.Wait() }()
+	p.t.Cleanup(p.cleanup)
+}
+
 // startPoolFrom is startPool running the test binary from path exe, or
 // from where it is when exe is empty.
 func startPoolFrom(t *testing.T, cfg Config, exe string) *testPool {
@@ -193,19 +213,7 @@ func startPoolFrom(t *testing.T, cfg Config, exe string) *testPool {
 		t.Fatal(err)
 	}
 	p := &testPool{t: t, cfg: cfg, exited: make(chan error, 1)}
-	p.cmd = testproc.Command(t, "pool", string(b))
-	if exe != "" {
-		p.cmd.Path, p.cmd.Args[0] = exe, exe
-	}
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	// Under -race, each process sleeps a second as it exits unless told
-	// not to: a stop that takes a second would take three.
-	p.cmd.Env = append(p.cmd.Env, "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.exited <- p.cmd.Wait() }()
-	t.Cleanup(p.cleanup)
+	p.start("pool", string(b), exe)
 	p.client = &http.Client{
 		Timeout: 30 * time.Second,
 		Transport: &http.Transport{

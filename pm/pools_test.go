@@ -128,14 +128,7 @@ func startPools(t *testing.T, pools []Config, want []int) (*testPool, []*poolCli
 		t.Fatal(err)
 	}
 	p := &testPool{t: t, exited: make(chan error, 1), client: &http.Client{}}
-	p.cmd = testproc.Command(t, "pools", string(b))
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	p.cmd.Env = append(p.cmd.Env, "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.exited <- p.cmd.Wait() }()
-	t.Cleanup(p.cleanup)
+	p.start("pools", string(b), "")
 	var clients []*poolClient
 	for i, cfg := range pools {
 		sock := cfg.HTTPListen

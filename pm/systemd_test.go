@@ -24,6 +24,23 @@ func receiveNotice(t *testing.T, c *net.UnixConn, d time.Duration) string {
 	return string(b[:n])
 }
 
+// wantStatusLineEach reads what c receives for four and a half intervals
+// of every: status lines only (line matches them), one an interval.
+func wantStatusLineEach(t *testing.T, c *net.UnixConn, line *regexp.Regexp, every time.Duration) {
+	t.Helper()
+	start := time.Now()
+	n := 0
+	for time.Since(start) < 4*every+every/2 {
+		if got := receiveNotice(t, c, 2*every); line.FindString(got) == "" {
+			t.Fatalf("%q is not a status line", got)
+		}
+		n++
+	}
+	if n < 4 || n > 6 {
+		t.Errorf("%d status lines in %v, want 4 or 5 (one every %v)", n, time.Since(start), every)
+	}
+}
+
 // TestSystemdNotify: under systemd's Type=notify (NOTIFY_SOCKET), the
 // master says READY=1 with its pid once it listens, sends php-fpm's status
 // line every systemd_interval, its counts those of the pool, and says
@@ -61,17 +78,7 @@ func TestSystemdNotify(t *testing.T) {
 		}
 	}
 	// Those sent meanwhile are read: from now on they come one an interval.
-	start := time.Now()
-	n := 0
-	for time.Since(start) < 4*every+every/2 {
-		if line.FindString(receiveNotice(t, c, 2*every)) == "" {
-			t.Fatal("not a status line")
-		}
-		n++
-	}
-	if n < 4 || n > 6 {
-		t.Errorf("%d status lines in %v, want 4 or 5 (one every %v)", n, time.Since(start), every)
-	}
+	wantStatusLineEach(t, c, line, every)
 	p.signal(syscall.SIGTERM)
 	for {
 		got := receiveNotice(t, c, 5*time.Second)
