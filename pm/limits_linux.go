@@ -61,8 +61,10 @@ func (l processLimits) setRlimits(pid int) error {
 }
 
 // takeForMaster sets the limits on this process, the master: its resource
-// limits, and its nice value in every thread it has (Linux keeps one per
-// thread; a thread started later takes its creator's).
+// limits, and its nice value in every thread it has. Linux keeps one per
+// thread, and a new thread takes its creator's: the threads are set until
+// a pass over them finds none it had not set (the runtime may start one
+// from a thread not yet set meanwhile).
 func (l processLimits) takeForMaster() error {
 	if err := l.setRlimits(0); err != nil {
 		return err
@@ -70,18 +72,29 @@ func (l processLimits) takeForMaster() error {
 	if !l.setPriority {
 		return nil
 	}
-	tasks, err := os.ReadDir("/proc/self/task")
-	if err != nil {
-		return fmt.Errorf("list the master's threads to set process.priority: %w", err)
-	}
-	for _, t := range tasks {
-		tid, err := strconv.Atoi(t.Name())
+	set := map[int]bool{}
+	for pass := 0; ; pass++ {
+		tasks, err := os.ReadDir("/proc/self/task")
 		if err != nil {
-			continue
+			return fmt.Errorf("list the master's threads to set process.priority: %w", err)
 		}
-		if err := unix.Setpriority(unix.PRIO_PROCESS, tid, l.priority); err != nil && !errors.Is(err, unix.ESRCH) {
-			return fmt.Errorf("unable to set priority %d (process.priority) for the master: %w", l.priority, err)
+		found := false
+		for _, t := range tasks {
+			tid, err := strconv.Atoi(t.Name())
+			if err != nil || set[tid] {
+				continue
+			}
+			found = true
+			if err := unix.Setpriority(unix.PRIO_PROCESS, tid, l.priority); err != nil && !errors.Is(err, unix.ESRCH) {
+				return fmt.Errorf("unable to set priority %d (process.priority) for the master: %w", l.priority, err)
+			}
+			set[tid] = true
+		}
+		if !found {
+			return nil
+		}
+		if pass == 100 { // the runtime starts a handful of threads, not an endless stream
+			return fmt.Errorf("set process.priority %d for the master: its threads kept multiplying", l.priority)
 		}
 	}
-	return nil
 }
