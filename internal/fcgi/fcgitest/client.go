@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -11,6 +12,7 @@ import (
 	"net/textproto"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/fpmshm/fpmshm/internal/fcgi"
@@ -240,9 +242,14 @@ func (c *Client) WriteRecord(typ uint8, id uint16, content []byte) error {
 }
 
 // Closed waits up to Timeout for the server to close the connection,
-// dropping what it sends first. It returns nil when the server closed it.
+// dropping what it sends first. It returns nil when the server closed it,
+// a reset included: a server that closes with the client's records unread
+// makes the kernel answer with a reset instead of an end of file.
 func (c *Client) Closed() error {
 	c.Conn.SetReadDeadline(time.Now().Add(Timeout))
 	_, err := io.Copy(io.Discard, c.br)
+	if errors.Is(err, syscall.ECONNRESET) {
+		return nil
+	}
 	return err
 }
