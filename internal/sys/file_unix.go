@@ -32,8 +32,13 @@ type Stat struct {
 }
 
 // Open opens path with flags plus O_CLOEXEC and returns the descriptor.
-func Open(path string, flags int, perm uint32) (int, error) {
-	return unix.Open(path, flags|unix.O_CLOEXEC, perm)
+// An interrupted open is tried again.
+func Open(path string, flags int, perm uint32) (fd int, err error) {
+	err = ignoringEINTR(func() error {
+		fd, err = unix.Open(path, flags|unix.O_CLOEXEC, perm)
+		return err
+	})
+	return fd, err
 }
 
 // Unlink removes the name path.

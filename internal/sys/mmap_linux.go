@@ -1,6 +1,10 @@
 package sys
 
-import "golang.org/x/sys/unix"
+import (
+	"errors"
+
+	"golang.org/x/sys/unix"
+)
 
 // Linux mapping flags. MapFixedNoReplace fails with EEXIST on an occupied
 // range (Linux 4.17+; older kernels take it as a hint).
@@ -50,9 +54,29 @@ func Seals(fd int) (int, error) {
 }
 
 // Fallocate reserves the blocks of fd's range [off, off+length), growing
-// the file to reach its end.
+// the file to reach its end. tmpfs stops a fallocate at a pending signal
+// and undoes what that call reserved, and signals keep coming in a Go
+// program (the runtime's preemption, profiling, children), so an
+// interrupted call is tried again over half the range, down to a page: a
+// part once reserved stays reserved, and each try is short enough to end
+// between two signals.
 func Fallocate(fd int, off, length int64) error {
-	return unix.Fallocate(fd, 0, off, length)
+	chunk := length
+	for {
+		n := min(chunk, length)
+		err := unix.Fallocate(fd, 0, off, n)
+		switch {
+		case err == nil:
+			off, length = off+n, length-n
+			if length <= 0 {
+				return nil
+			}
+		case errors.Is(err, unix.EINTR):
+			chunk = max(chunk/2, int64(unix.Getpagesize()))
+		default:
+			return err
+		}
+	}
 }
 
 // MemlockLimit returns the soft RLIMIT_MEMLOCK in bytes.

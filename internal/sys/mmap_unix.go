@@ -71,15 +71,21 @@ func Madvise(p unsafe.Pointer, length uintptr, advice int) error {
 	return unix.Madvise(unsafe.Slice((*byte)(p), length), advice)
 }
 
-// Ftruncate sets the size of fd.
-func Ftruncate(fd int, size int64) error { return unix.Ftruncate(fd, size) }
+// Ftruncate sets the size of fd; an interrupted call is tried again.
+func Ftruncate(fd int, size int64) error {
+	return ignoringEINTR(func() error { return unix.Ftruncate(fd, size) })
+}
 
 // Pwrite writes all of b to fd at offset off, growing the file to reach
 // it; a write that stops short is continued, and one that makes no
-// progress fails with EIO.
+// progress fails with EIO. An interrupted write is tried again.
 func Pwrite(fd int, b []byte, off int64) error {
 	for len(b) > 0 {
-		n, err := unix.Pwrite(fd, b, off)
+		var n int
+		err := ignoringEINTR(func() (err error) {
+			n, err = unix.Pwrite(fd, b, off)
+			return err
+		})
 		if err != nil {
 			return err
 		}

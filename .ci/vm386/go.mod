@@ -1,0 +1,3 @@
+module vm386init
+
+go 1.26
