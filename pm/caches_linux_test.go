@@ -56,8 +56,15 @@ func TestCacheSharedByWorkers(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for range each {
-				code, body, err := p.get("/cache?incr=hits")
+			for i := range each {
+				// Each client's first request holds its worker, so that
+				// the first requests, made at once, have to be served by
+				// several workers.
+				hold := ""
+				if i == 0 {
+					hold = "&d=300ms"
+				}
+				code, body, err := p.get("/cache?incr=hits" + hold)
 				var pid int
 				var n int64
 				if _, serr := fmt.Sscanf(body, "ok %d %d", &pid, &n); err != nil || code != 200 || serr != nil {

@@ -70,9 +70,9 @@ func TestListenAllowedClients(t *testing.T) {
 // wraps it at log_limit; a line left open logged when the request ends);
 // undecorated, the line is written as it is; without
 // catch_workers_output the worker writes to the master's standard error
-// itself, so the line reaches the error log as written.
+// itself, so the line reaches the error log as written. The worker's own
+// log lines are php-fpm's lines in every case, never caught output.
 func TestCatchWorkersOutput(t *testing.T) {
-	t.Setenv(envPHPLog, "1")
 	long := strings.Repeat("y", 3000)
 	for _, tc := range []struct {
 		name          string
@@ -87,7 +87,7 @@ func TestCatchWorkersOutput(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			errLog := filepath.Join(t.TempDir(), "error.log")
-			p := startPool(t, Config{PM: Static, MaxChildren: 1, ErrorLog: errLog,
+			p := startPool(t, Config{PM: Static, MaxChildren: 1, ErrorLog: errLog, LogFormat: LogFormatFPM,
 				CatchWorkersOutput: tc.catch, UndecoratedWorkersOutput: tc.plain})
 			pid := p.waitProcs(1, 10*time.Second)[0]
 			for _, say := range []string{"hello there", long, "end"} {
@@ -95,6 +95,7 @@ func TestCatchWorkersOutput(t *testing.T) {
 					t.Fatalf("say: %d %v", code, err)
 				}
 			}
+			breakProtocol(t, p.cfg.Listen)                                    // the worker logs a warning of its own
 			if code, _, err := p.get("/?spew=7"); err != nil || code != 200 { // no newline
 				t.Fatalf("spew: %d %v", code, err)
 			}
@@ -111,6 +112,12 @@ func TestCatchWorkersOutput(t *testing.T) {
 			}
 			if withPID(tc.wantNot).Match(log) {
 				t.Errorf("%q in the log:\n%s", tc.wantNot, log)
+			}
+			// The worker's own log line is php-fpm's, as a php-fpm child's
+			// reaches the error log: never caught as its output.
+			own := `(?m)^\[\d\d-\w{3}-\d{4} \d\d:\d\d:\d\d\] WARNING: \[pool www\] closed a FastCGI connection that broke the protocol`
+			if !regexp.MustCompile(own).Match(log) || bytes.Contains(log, []byte("said into stderr: \"[")) {
+				t.Errorf("the worker's own warning is not a line of the error log of its own in:\n%s", log)
 			}
 			if !tc.catch {
 				return

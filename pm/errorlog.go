@@ -2,6 +2,7 @@ package pm
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"strings"
@@ -57,21 +58,22 @@ func (c *Config) logSettings() logSettings {
 func NewLogger(c *Config) *slog.Logger {
 	d := *c
 	d.SetDefaults()
-	return d.logSettings().logger()
+	return d.logSettings().logger(os.Stderr)
 }
 
-// logger returns the error log s describes. A facility that does not parse
-// (Validate refuses it) is daemon's.
-func (s logSettings) logger() *slog.Logger {
+// logger returns the error log s describes, written to w unless it goes to
+// syslog. A facility that does not parse (Validate refuses it) is
+// daemon's.
+func (s logSettings) logger(w io.Writer) *slog.Logger {
 	switch s.Format {
 	case LogFormatText:
-		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: s.Level}))
+		return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: s.Level}))
 	case LogFormatJSON:
-		return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: s.Level}))
+		return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: s.Level}))
 	}
 	opts := &errorlog.Options{Level: s.Level, Limit: s.Limit}
 	if !s.Syslog {
-		return slog.New(errorlog.NewHandler(os.Stderr, opts))
+		return slog.New(errorlog.NewHandler(w, opts))
 	}
 	f, err := errorlog.ParseFacility(s.Facility)
 	if err != nil {

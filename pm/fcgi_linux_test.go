@@ -130,15 +130,7 @@ func TestMalformedRecordClosesConnection(t *testing.T) {
 	errLog := filepath.Join(t.TempDir(), "error.log")
 	p := startPool(t, Config{PM: Static, MaxChildren: 1, ErrorLog: errLog, CatchWorkersOutput: true})
 	p.waitProcs(1, 10*time.Second)
-	cl, err := fcgitest.Dial(p.cfg.Listen)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	cl.Conn.Write([]byte{2, fcgi.TypeBeginRequest, 0, 1, 0, 8, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0})
-	if err := cl.Closed(); err != nil {
-		t.Errorf("the worker did not close a connection of version 2: %v", err)
-	}
+	breakProtocol(t, p.cfg.Listen)
 	servedOK(t, p.cfg.Listen)
 	b := readLogFor(errLog, "broke the protocol")
 	if !bytes.Contains(b, []byte("broke the protocol")) || !bytes.Contains(b, []byte("version 2")) {
@@ -218,4 +210,19 @@ func (b *gatedBody) Read(p []byte) (int, error) {
 	}
 	b.sent += n
 	return n, nil
+}
+
+// breakProtocol sends the FastCGI server at addr a record of version 2 and
+// waits for the server to close the connection.
+func breakProtocol(t *testing.T, addr string) {
+	t.Helper()
+	cl, err := fcgitest.Dial(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	cl.Conn.Write([]byte{2, fcgi.TypeBeginRequest, 0, 1, 0, 8, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0})
+	if err := cl.Closed(); err != nil {
+		t.Errorf("the worker did not close a connection of version 2: %v", err)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/fpmshm/fpmshm/status"
@@ -22,6 +23,9 @@ import (
 //	                   pid, a line): from then on it takes SIGQUIT as a graceful stop
 //	FPMSHM_ACCESS_FD   the access log, opened by the master for appending (when access.log is set)
 //	FPMSHM_SLOWLOG_FD  the slowlog, likewise (when slowlog is set)
+//	FPMSHM_ERRORLOG_FD the master's standard error (its error log), where the worker
+//	                   writes its own log lines when its standard error is a pipe the
+//	                   master reads (catch_workers_output)
 //	FPMSHM_LOGS_FD     a socket on which the master sends the worker its logs
 //	                   anew when it reopens them (SIGUSR1), see reopen.go
 //	FPMSHM_BOARD       the name of the scoreboard segment, handed over by the shm package
@@ -33,20 +37,21 @@ import (
 // Run removes these variables from the worker's environment once read, so
 // the handler's own child processes do not take themselves for workers.
 const (
-	envWorker    = "FPMSHM_WORKER"
-	envSlot      = "FPMSHM_SLOT"
-	envListenFDs = "FPMSHM_LISTEN_FDS"
-	envParentFD  = "FPMSHM_PARENT_FD"
-	envReadyFD   = "FPMSHM_READY_FD"
-	envAccessFD  = "FPMSHM_ACCESS_FD"
-	envSlowlogFD = "FPMSHM_SLOWLOG_FD"
-	envLogsFD    = "FPMSHM_LOGS_FD"
-	envBoard     = "FPMSHM_BOARD"
-	envConfig    = "FPMSHM_CONFIG"
+	envWorker     = "FPMSHM_WORKER"
+	envSlot       = "FPMSHM_SLOT"
+	envListenFDs  = "FPMSHM_LISTEN_FDS"
+	envParentFD   = "FPMSHM_PARENT_FD"
+	envReadyFD    = "FPMSHM_READY_FD"
+	envAccessFD   = "FPMSHM_ACCESS_FD"
+	envSlowlogFD  = "FPMSHM_SLOWLOG_FD"
+	envErrorLogFD = "FPMSHM_ERRORLOG_FD"
+	envLogsFD     = "FPMSHM_LOGS_FD"
+	envBoard      = "FPMSHM_BOARD"
+	envConfig     = "FPMSHM_CONFIG"
 )
 
 // handoverVars are the variables of the hand-over.
-var handoverVars = []string{envWorker, envSlot, envListenFDs, envParentFD, envReadyFD, envAccessFD, envSlowlogFD, envLogsFD, envBoard, envConfig}
+var handoverVars = []string{envWorker, envSlot, envListenFDs, envParentFD, envReadyFD, envAccessFD, envSlowlogFD, envErrorLogFD, envLogsFD, envBoard, envConfig}
 
 // IsWorker reports whether this process was started by a master as one of
 // its workers: pm.Run then serves requests instead of managing a pool.
@@ -91,6 +96,7 @@ type handover struct {
 	readyFD   int
 	accessFD  int // -1 without an access log
 	slowlogFD int // -1 without a slowlog
+	errorLog  int // where the worker's own log lines go: 2, or the master's error log with catch_workers_output
 	logsFD    int // -1 when the master sends no logs anew
 	board     string
 	cfg       workerConfig
@@ -133,6 +139,13 @@ func readHandover() (*handover, error) {
 	if h.logsFD, err = optionalFD(envLogsFD); err != nil {
 		return nil, err
 	}
+	if h.errorLog, err = optionalFD(envErrorLogFD); err != nil {
+		return nil, err
+	} else if h.errorLog < 0 {
+		h.errorLog = 2
+	} else {
+		syscall.CloseOnExec(h.errorLog) // the handler's own children write to their standard error
+	}
 	h.board = os.Getenv(envBoard)
 	for _, part := range strings.Split(os.Getenv(envListenFDs), ",") {
 		kind, fdText, ok := strings.Cut(part, "=")
@@ -165,4 +178,13 @@ func envInt(key string) (int, error) {
 		return 0, fmt.Errorf("worker hand-over: bad %s %q", key, os.Getenv(key))
 	}
 	return n, nil
+}
+
+// errorLogFile is where the worker writes its own log lines: its standard
+// error, or the master's error log when its standard error is caught.
+func (h *handover) errorLogFile() *os.File {
+	if h.errorLog == 2 {
+		return os.Stderr
+	}
+	return os.NewFile(uintptr(h.errorLog), "fpmshm-errorlog")
 }

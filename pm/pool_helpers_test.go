@@ -67,7 +67,8 @@ func helperPool(args []string) int {
 	return 0
 }
 
-// testHandler answers "ok <pid>", after sleeping for ?d=DURATION, using
+// testHandler answers "ok <pid>" (or, at /cache, what cacheHandler
+// answers), after sleeping for ?d=DURATION, using
 // ?spin=DURATION of CPU time (X-Spin-Percent says what share of its wall
 // time the spin had), allocating ?alloc=BYTES and writing ?say=TEXT to its
 // standard error (?spew=N: N bytes without a newline). With ?stream, it reads the body first, writing and
@@ -76,6 +77,9 @@ func helperPool(args []string) int {
 // cancelled, and writes what it saw to PATH.
 func testHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if d, err := time.ParseDuration(r.URL.Query().Get("d")); err == nil {
+			time.Sleep(d)
+		}
 		if r.URL.Path == "/cache" {
 			cacheHandler(w, r)
 			return
@@ -95,9 +99,6 @@ func testHandler() http.Handler {
 		}
 		if r.URL.Query().Has("hijack") {
 			tryHijack(w)
-		}
-		if d, err := time.ParseDuration(r.URL.Query().Get("d")); err == nil {
-			time.Sleep(d)
 		}
 		if d, err := time.ParseDuration(r.URL.Query().Get("spin")); err == nil {
 			w.Header().Set("X-Spin-Percent", strconv.FormatFloat(spin(d), 'f', 2, 64))

@@ -54,6 +54,21 @@ func RunPools(ctx context.Context, pools []Config, handler func(pool string) htt
 	return runMaster(ctx, pools)
 }
 
+// ErrStart is matched (errors.Is) by an error of Run or RunPools that
+// ended the master before it served: a configuration that does not pass
+// Validate (the error also matches ErrConfig), a socket that cannot be
+// bound, a limit or pid file that cannot be set. php-fpm exits with 78
+// (EX_CONFIG) for these, as fpmshm serve does.
+var ErrStart = errors.New("the master did not start")
+
+// startError is an error that ended the master before it served: it
+// matches ErrStart and reads as the error it holds.
+type startError struct{ err error }
+
+func (e startError) Error() string        { return e.err.Error() }
+func (e startError) Unwrap() error        { return e.err }
+func (e startError) Is(target error) bool { return target == ErrStart }
+
 // runMaster is Run and RunPools in the master. Its signals are handled
 // from its first line: one that comes while the pools start is acted on
 // once they have started, and the pid file, which tells the world where to
@@ -64,12 +79,12 @@ func runMaster(ctx context.Context, pools []Config) error {
 	defer signal.Stop(sigs)
 	cfgs, err := checkPools(pools)
 	if err != nil {
-		return err
+		return startError{err}
 	}
 	limits, notices := cfgs[0].masterLimits(os.Geteuid()) // [global]: the same in every pool
 	logNotices(cfgs[0].logger(), notices)
 	if err := limits.takeForMaster(); err != nil {
-		return err
+		return startError{err}
 	}
 	var opened []*masterResources
 	defer func() {
@@ -83,13 +98,13 @@ func runMaster(ctx context.Context, pools []Config) error {
 		res, err := openMaster(cfg)
 		cfg.PIDFile = pidFile
 		if err != nil {
-			return err
+			return startError{err}
 		}
 		opened = append(opened, res)
 	}
 	if pidFile := cfgs[0].PIDFile; pidFile != "" {
 		if err := writePIDFile(pidFile); err != nil {
-			return err
+			return startError{err}
 		}
 		defer removePIDFile(pidFile)
 	}

@@ -15,8 +15,9 @@ import (
 // opens error_log, access.log and the slowlog anew at their paths, as it
 // opened them at its start, and sends each worker its descriptors of the
 // new files on the worker's own socket (SCM_RIGHTS, see sys.PacketPair). The worker
-// puts each in place of the descriptor it writes to (dup2): its standard
-// error, its access log, its slowlog. Its next line goes to the new file;
+// puts each in place of the descriptor it writes to (dup2): its error log
+// (its standard error, or with catch_workers_output the master's error log
+// handed to it), its access log, its slowlog. Its next line goes to the new file;
 // no worker is restarted and no counter reset. The files are opened by
 // the master alone, as at the start, so a worker running as another user
 // (user, group) needs no right to them, and no file is created with its
@@ -25,7 +26,7 @@ import (
 // The names of the logs in a message on the logs socket: its body is
 // their names, comma-separated, in the order of its descriptors.
 const (
-	logStderr  = "stderr"
+	logError   = "error"
 	logAccess  = "access"
 	logSlowlog = "slowlog"
 )
@@ -88,9 +89,7 @@ func (m *master) reopenLogFiles() {
 			m.log.Error("unable to reopen the error log", "err", err)
 		} else {
 			m.log.Info("error log file re-opened")
-			if !c.CatchWorkersOutput { // else the workers' standard error is the master's pipe
-				names, fds = append(names, logStderr), append(fds, 2)
-			}
+			names, fds = append(names, logError), append(fds, 2)
 		}
 	}
 	for _, l := range []struct {
@@ -129,12 +128,12 @@ func (m *master) reopenLogFiles() {
 }
 
 // takeLogs puts each log the master sends on the logs socket fd in place of
-// this worker's: its standard error, and the access log and slowlog at the
-// descriptors access and slowlog (-1: the worker has none). It returns
+// this worker's: the error log, the access log and the slowlog at the
+// descriptors errorLog, access and slowlog (-1: the worker has none). It returns
 // when the socket ends or fails: the master is gone (where the socket is a
 // datagram one, it waits until the worker exits). A message that does not read
 // as the master writes them is logged and its descriptors closed.
-func takeLogs(fd, access, slowlog int, log *slog.Logger) {
+func takeLogs(fd, errorLog, access, slowlog int, log *slog.Logger) {
 	syscall.CloseOnExec(fd)
 	f := os.NewFile(uintptr(fd), "fpmshm-logs")
 	c, err := net.FileConn(f)
@@ -152,7 +151,7 @@ func takeLogs(fd, access, slowlog int, log *slog.Logger) {
 	targets := map[string]struct {
 		fd      int
 		cloexec bool
-	}{logStderr: {2, false}, logAccess: {access, true}, logSlowlog: {slowlog, true}}
+	}{logError: {errorLog, errorLog != 2}, logAccess: {access, true}, logSlowlog: {slowlog, true}}
 	buf, oob := make([]byte, 64), make([]byte, sys.RightsSpace(maxLogs))
 	for {
 		n, oobn, _, _, err := uc.ReadMsgUnix(buf, oob)

@@ -33,7 +33,7 @@ func TestTakeLogs(t *testing.T) {
 	baseline := testproc.CountFDs(t)
 	done := make(chan struct{})
 	go func() {
-		takeLogs(worker, int(oldAccess.Fd()), -1, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		takeLogs(worker, -1, int(oldAccess.Fd()), -1, slog.New(slog.NewTextHandler(io.Discard, nil)))
 		close(done)
 	}()
 	send := func(names string, paths ...string) {
@@ -66,10 +66,10 @@ func TestTakeLogs(t *testing.T) {
 		}
 		return ""
 	}
-	send("access,slowlog", "bogus1")         // two names, one descriptor
-	send("", "bogus2")                       // no name
-	send("slowlog", "bogus3")                // a log this worker does not have
-	send("stderr,access,access,access", "x") // more names than descriptors
+	send("access,slowlog", "bogus1")        // two names, one descriptor
+	send("", "bogus2")                      // no name
+	send("slowlog", "bogus3")               // a log this worker does not have
+	send("error,access,access,access", "x") // more names than descriptors
 	if got := writeWhere("one"); got != "access.old" {
 		t.Errorf("after messages that are not the master's, the access log is %q", got)
 	}

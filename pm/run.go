@@ -18,9 +18,10 @@ import (
 // SIGTERM and SIGINT stop at once, SIGQUIT stops gracefully, SIGUSR2
 // replaces the workers without closing the sockets, with the configuration
 // cfg.Reload gives if it is set, SIGUSR1 reopens the logs. It returns when
-// the pool has stopped (nil) or could not start; cancelling ctx stops at
-// once. It logs to cfg.Logger or, when that is nil, to the error log cfg's
-// directives describe (NewLogger): php-fpm's lines by default.
+// the pool has stopped (nil) or could not start (an error matching
+// ErrStart); cancelling ctx stops at once. It logs to cfg.Logger or, when
+// that is nil, to the error log cfg's directives describe (NewLogger):
+// php-fpm's lines by default.
 //
 // In a worker (IsWorker reports true), the same call takes up what the
 // master handed over and serves handler, the status page and ping, one

@@ -150,6 +150,7 @@ func (s *execSpawner) spawn(slot, gen int, set *spawnSettings) (pid int, p proce
 			return 0, nil, fmt.Errorf("worker of slot %d: %w", slot, err)
 		}
 		cmd.Stdout, cmd.Stderr = outW[0], outW[1]
+		handOver(cmd, os.Stderr, envErrorLogFD) // the worker's own lines go to the error log, as a php-fpm child's
 	}
 	defer closeFiles(outW[:]...) // the worker has its copies once started
 	defer func() {

@@ -75,12 +75,12 @@ func runWorker(ctx context.Context, cfg Config, handler func(pool string) http.H
 		return err
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = h.cfg.Log.logger()
+		cfg.Logger = h.cfg.Log.logger(h.errorLogFile())
 	}
 	log := cfg.logger().With("pool", h.cfg.Pool, "pid", os.Getpid())
 	go watchMaster(h.parentFD, log)
 	if h.logsFD >= 0 {
-		go takeLogs(h.logsFD, h.accessFD, h.slowlogFD, log)
+		go takeLogs(h.logsFD, h.errorLog, h.accessFD, h.slowlogFD, log)
 	}
 	term, terminate := context.WithCancel(context.Background())
 	defer terminate()

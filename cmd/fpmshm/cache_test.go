@@ -39,8 +39,15 @@ func TestServeCacheCounter(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for range each {
-				code, body, err := get(client, "http://"+addr+"/?cache=visits")
+			for i := range each {
+				// Each client's first request holds its worker, so that
+				// the first requests, made at once, have to be served by
+				// several workers.
+				hold := ""
+				if i == 0 {
+					hold = "&sleep=300ms"
+				}
+				code, body, err := get(client, "http://"+addr+"/?cache=visits"+hold)
 				m := counter.FindStringSubmatch(body)
 				if err != nil || code != 200 || m == nil {
 					t.Errorf("?cache=visits: %d %q %v", code, body, err)

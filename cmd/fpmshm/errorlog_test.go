@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -12,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/fpmshm/fpmshm/internal/testproc"
 )
 
 // readLog returns the lines of the error log at path.
@@ -154,5 +159,52 @@ func TestServeTest(t *testing.T) {
 	}
 	if fileExists(pidfile) {
 		t.Errorf("serve -t wrote the pid file: it started the pool")
+	}
+}
+
+// TestServeStartFailure: a master that cannot start exits 78 (EX_CONFIG)
+// as php-fpm 8.2 does, after php-fpm's "FPM initialization failed", and
+// leaves no pid file: a file that does not load, a configuration that does
+// not validate, and a listen address another process holds (php-fpm:
+// "unable to bind listening socket ... Address already in use (98)", 78).
+func TestServeStartFailure(t *testing.T) {
+	dir := t.TempDir()
+	invalid := filepath.Join(dir, "invalid.conf")
+	os.WriteFile(invalid, []byte("[www]\npm = static\npm.max_children = 0\n"), 0o600)
+	held, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	pidfile := filepath.Join(dir, "fpmshm.pid")
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string // in the standard error
+	}{
+		{"missing file", []string{"-y", filepath.Join(dir, "missing.conf")}, "failed to load configuration file"},
+		{"invalid", []string{"-y", invalid}, "pm.max_children (0) must be between 1 and 65536"},
+		{"address in use", []string{"-listen", held.Addr().String(), "-http", ""}, "address already in use"},
+	} {
+		var errOut bytes.Buffer
+		cmd := testproc.Command(t, "fpmshm", append([]string{"serve", "-pid", pidfile}, tc.args...)...)
+		cmd.Stderr = &errOut
+		d := startDaemon(t, cmd)
+		select {
+		case err := <-d.exited:
+			code := -1
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			}
+			if code != 78 || !strings.Contains(errOut.String(), tc.want) || !strings.HasSuffix(errOut.String(), "ERROR: FPM initialization failed\n") {
+				t.Errorf("%s: exit %d (%v), stderr:\n%s\nwant exit 78 after %q and \"FPM initialization failed\"", tc.name, code, err, errOut.String(), tc.want)
+			}
+			d.exited <- err // for the cleanup
+		case <-time.After(10 * time.Second):
+			t.Errorf("%s: fpmshm serve still running after 10s, want it to fail at start", tc.name)
+		}
+		if fileExists(pidfile) {
+			t.Errorf("%s: the pid file was written", tc.name)
+		}
 	}
 }

@@ -53,21 +53,20 @@ func serve(args []string) int {
 	log := pm.NewLogger(&pools[0]) // Run makes its own of the same directives; a worker's are its master's
 	if opts.loadErr != nil {
 		initFailed(log, opts.loadErr, fmt.Errorf("failed to load configuration file '%s'", opts.file))
-		if opts.test > 0 {
-			return exitConfig
-		}
-		return 2
+		return exitConfig
 	}
 	if opts.test > 0 {
 		return testConfig(log, pools, opts)
 	}
 	shm.SetLogger(log)
 	h := demoHandler()
-	if err := pm.RunPools(context.Background(), pools, func(string) http.Handler { return h }); err != nil {
+	err := pm.RunPools(context.Background(), pools, func(string) http.Handler { return h })
+	switch {
+	case errors.Is(err, pm.ErrStart):
 		initFailed(log, err)
-		if errors.Is(err, pm.ErrConfig) {
-			return 2
-		}
+		return exitConfig
+	case err != nil:
+		log.Error(err.Error())
 		return 1
 	}
 	return 0
@@ -101,7 +100,8 @@ func serveConfig(args []string) (pools []pm.Config, opts serveOptions, code int)
 				"Signals: SIGTERM/SIGINT stop, SIGQUIT stops gracefully, SIGUSR2 reads FILE again\n"+
 				"and replaces the workers, SIGUSR1 reopens the logs. The error log is php-fpm's\n"+
 				"(log_format fpm) on the standard error or in error_log. -t tests the configuration\n"+
-				"and exits 0, or 78 (EX_CONFIG) as php-fpm -t; -tt prints it first.\n\n")
+				"and exits 0, or 78 (EX_CONFIG) as php-fpm -t; -tt prints it first. A master\n"+
+				"that cannot start (its configuration, a socket, a limit) exits 78 as php-fpm's.\n\n")
 			fs.PrintDefaults()
 		}
 		fs.StringVar(file, "y", "", "read the pools from this php-fpm.conf-style `FILE` ([global] and a section per pool)")

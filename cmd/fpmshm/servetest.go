@@ -10,7 +10,7 @@ import (
 )
 
 // exitConfig is the exit code of a configuration that does not pass
-// serve -t: EX_CONFIG, as php-fpm's.
+// serve -t, or of a master that could not start: EX_CONFIG, as php-fpm's.
 const exitConfig = 78
 
 // testConfig is serve -t and -tt: it checks cfg as Run would before it
