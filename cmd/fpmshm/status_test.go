@@ -145,7 +145,8 @@ func TestStatusFormats(t *testing.T) {
 }
 
 // TestServeRejectsUnknownDirective: a pool file with a directive fpmshm
-// does not implement is refused, naming the file, line and directive.
+// does not implement is refused, naming the file, line and directive, with
+// php-fpm's exit code for a configuration it cannot load.
 func TestServeRejectsUnknownDirective(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "www.conf")
 	conf := "[www]\npm = static\npm.max_children = 2\nlisten.acl_users = www-data\n"
@@ -154,7 +155,7 @@ func TestServeRejectsUnknownDirective(t *testing.T) {
 	}
 	_, stderr, code := run(t, "serve", "-y", file, "-listen", "", "-http", "")
 	want := file + ":4: [www] listen.acl_users: unknown directive"
-	if code != 2 || !strings.Contains(stderr, want) {
-		t.Errorf("serve -y with an unknown directive: exit %d, stderr %q; want 2 and %q", code, stderr, want)
+	if code != exitConfig || !strings.Contains(stderr, want) {
+		t.Errorf("serve -y with an unknown directive: exit %d, stderr %q; want %d and %q", code, stderr, exitConfig, want)
 	}
 }
