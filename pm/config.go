@@ -13,7 +13,9 @@ import (
 )
 
 // PM is the process manager mode of a pool (the pm directive), numbered as
-// PHP-FPM and the scoreboard number it.
+// PHP-FPM and the scoreboard number it. It is the scoreboard's type under
+// pm's name so that a program configuring a pool (Config{PM: pm.Dynamic})
+// need not import package scoreboard, whose readers know it by that name.
 type PM = scoreboard.PM
 
 // The process manager modes, as pm = static | dynamic | ondemand.

@@ -15,8 +15,11 @@
 //
 // Files, by idea:
 //   - run.go: Run, in the master and in a worker; pools.go: RunPools,
-//     several pools in one master, each with its own loop; resources.go:
-//     what the master opens and closes for a pool; config.go: Config.
+//     several pools in one master, each with its own loop; pool.go: Pool,
+//     what Config.OnStart gives the master's program; resources.go: what
+//     the master opens and closes for a pool; masterwide.go: what the
+//     pools of one master share (process.max, emergency restarts,
+//     systemd's status line); config.go: Config.
 //   - master.go, maintenance.go, ondemand.go, reload.go, signals.go: the
 //     master loop, pm.max_children/spare-server decisions, reloads, signals;
 //     heartbeat.go: the request timeouts; systemd.go: Type=notify.
@@ -34,10 +37,9 @@
 //     logs.go: the logs; reopen.go: reopening them in place (SIGUSR1).
 //   - directives.go: the directives; directive_values.go: their values in
 //     a Config; directive_flags.go: as flags; parse.go: PHP-FPM's forms
-//     of sizes, modes and timeouts. caches.go: the pool's shared caches.
+//     of sizes, modes and timeouts; parse_process.go: of client addresses,
+//     rlimits and nice values. caches.go: the pool's shared caches.
 //   - errorlog.go: the error log the directives describe (php-fpm's lines,
 //     package errorlog, or slog's); check.go, configdump.go: what
 //     fpmshm serve -t checks and -tt prints.
-//     of sizes, modes and timeouts; parse_process.go: of client addresses,
-//     rlimits and nice values. caches.go: the pool's shared caches.
 package pm
