@@ -180,3 +180,31 @@ func TestIndexFillsUp(t *testing.T) {
 	}
 	mustCheck(t, c)
 }
+
+// TestClassStats: for entries of one size, the class that holds them
+// counts each of their chunks and the bytes they need, and what it calls
+// lost is what its pages hold beyond its free chunks and the entries'
+// bytes: the unused end of each chunk and of each page.
+func TestClassStats(t *testing.T) {
+	for _, vlen := range []int{10, 100, 500, 1000, 3000} {
+		c := newTest(t, Options{Size: 1 << 20, Stripes: 1, PageSize: 4096})
+		const n = 50
+		for i := range n {
+			if err := c.Set(key(i), value(i, 0, vlen), 0); err != nil {
+				t.Fatalf("Set %d of %d bytes: %v", i, vlen, err)
+			}
+		}
+		s := c.Stats()
+		if len(s.Classes) != 1 {
+			t.Fatalf("%d-byte values: classes %+v, want one", vlen, s.Classes)
+		}
+		cl := s.Classes[0]
+		need := int64(entryNeed(len(key(0)), vlen))
+		pageBytes := int64(cl.Pages) * int64(s.PageSize)
+		if cl.Used != n || cl.EntryBytes != n*need || int64(cl.Size) < need ||
+			cl.Lost != pageBytes-cl.Free*int64(cl.Size)-cl.EntryBytes || cl.Lost < n*(int64(cl.Size)-need) {
+			t.Errorf("%d-byte values (%d bytes an entry): %+v in %d bytes of pages", vlen, need, cl, pageBytes)
+		}
+		mustCheck(t, c)
+	}
+}
