@@ -194,10 +194,18 @@ func TestMasterKilledNoOrphans(t *testing.T) {
 }
 
 // TestReloadRefusesNothing: SIGUSR2 during load replaces every worker,
-// and not one request fails.
+// and not one request fails. The pool's "start time" and "accepted conn"
+// carry over (php-fpm's re-exec resets them): the count goes on from
+// where it was, by every request served.
 func TestReloadRefusesNothing(t *testing.T) {
 	p := startPool(t, Config{PM: Static, MaxChildren: 3})
 	old := p.waitProcs(3, 5*time.Second)
+	for range 5 {
+		if code, _, err := p.get("/"); err != nil || code != 200 {
+			t.Fatalf("get: %d %v", code, err)
+		}
+	}
+	before := p.snap().Pool
 	l := p.startLoad(8, "/?d=5ms")
 	time.Sleep(500 * time.Millisecond)
 	p.signal(syscall.SIGUSR2)
@@ -207,6 +215,11 @@ func TestReloadRefusesNothing(t *testing.T) {
 	l.end()
 	l.check(t)
 	now := p.waitProcs(3, 5*time.Second)
+	after := p.snap().Pool
+	if !after.StartTime.Equal(before.StartTime) || after.AcceptedConn < before.AcceptedConn+uint64(l.ok.Load()) {
+		t.Errorf("after two reloads: start time %v, accepted conn %d; want %v and at least %d + %d",
+			after.StartTime, after.AcceptedConn, before.StartTime, before.AcceptedConn, l.ok.Load())
+	}
 	for _, pid := range old {
 		if slices.Contains(now, pid) {
 			t.Errorf("worker %d of before the reload is still there: %v", pid, now)
