@@ -44,11 +44,7 @@ func TestListenAllowedClients(t *testing.T) {
 		ListenAllowedClients: "::1", CatchWorkersOutput: true, ErrorLog: errLog})
 	pid := p.waitProcs(1, 10*time.Second)[0]
 
-	cl, err := fcgitest.Dial(fmt.Sprintf("127.0.0.1:%d", port))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	cl := dialFastCGI(t, fmt.Sprintf("127.0.0.1:%d", port))
 	cl.Conn.SetDeadline(time.Now().Add(10 * time.Second))
 	if resp, err := cl.Do(fcgitest.Get("/index.php", "")); err == nil {
 		t.Errorf("a client from 127.0.0.1 was answered: %+v", resp)
@@ -138,6 +134,33 @@ func TestCatchWorkersOutput(t *testing.T) {
 				t.Errorf("a 3000-byte line was logged in lines of %v bytes, want %v", pieces, want)
 			}
 		})
+	}
+}
+
+// TestReopenCaughtWorkersOwnLog: with catch_workers_output, a worker
+// writes its own log lines to the error log the master handed it; after
+// SIGUSR1 it writes them to the file the master opened anew, not to the
+// one moved away.
+func TestReopenCaughtWorkersOwnLog(t *testing.T) {
+	errLog := filepath.Join(t.TempDir(), "error.log")
+	p := startPool(t, Config{PM: Static, MaxChildren: 1, ErrorLog: errLog, LogFormat: LogFormatFPM, CatchWorkersOutput: true})
+	pid := p.waitProcs(1, 10*time.Second)[0]
+	if err := os.Rename(errLog, errLog+".1"); err != nil {
+		t.Fatal(err)
+	}
+	p.signal(syscall.SIGUSR1)
+	p.waitFor("the error_log made anew", 5*time.Second, func() bool { _, err := os.Stat(errLog); return err == nil })
+	time.Sleep(200 * time.Millisecond) // the worker takes up the new file while it waits for a request
+	breakProtocol(t, p.cfg.Listen)     // the worker logs a warning of its own
+	const own = "] WARNING: [pool www] closed a FastCGI connection that broke the protocol"
+	if b := readLogFor(errLog, own); !bytes.Contains(b, []byte(own)) {
+		t.Errorf("the new error_log lacks the worker's own warning:\n%s", b)
+	}
+	if old, _ := os.ReadFile(errLog + ".1"); bytes.Contains(old, []byte(own)) {
+		t.Errorf("the worker's warning went to the error_log moved away:\n%s", old)
+	}
+	if now := p.pids(); len(now) != 1 || now[0] != pid {
+		t.Errorf("workers after SIGUSR1: %v, want the same [%d]", now, pid)
 	}
 }
 

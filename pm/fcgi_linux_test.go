@@ -13,6 +13,7 @@ import (
 
 	"github.com/fpmshm/fpmshm/internal/fcgi"
 	"github.com/fpmshm/fpmshm/internal/fcgi/fcgitest"
+	"github.com/fpmshm/fpmshm/internal/testproc"
 )
 
 // rssKiB is the resident set size of process pid.
@@ -47,24 +48,18 @@ func maxGrowthKiB() int {
 // readLogFor reads the log at path once it holds want, or after 5s: the
 // workers' lines reach it through the master (catch_workers_output).
 func readLogFor(path, want string) []byte {
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		b, _ := os.ReadFile(path)
-		if bytes.Contains(b, []byte(want)) || time.Now().After(deadline) {
-			return b
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	var b []byte
+	testproc.Poll(5*time.Second, 20*time.Millisecond, func() bool {
+		b, _ = os.ReadFile(path)
+		return bytes.Contains(b, []byte(want))
+	})
+	return b
 }
 
 // servedOK checks that the pool at addr answers a FastCGI request.
 func servedOK(t *testing.T, addr string) {
 	t.Helper()
-	cl, err := fcgitest.Dial(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	cl := dialFastCGI(t, addr)
 	resp, err := cl.Do(fcgitest.Get("/index.php", ""))
 	if err != nil || resp.Status != 200 || !bytes.HasPrefix(resp.Body, []byte("ok ")) {
 		t.Fatalf("the next client: %+v %v", resp, err)
@@ -81,11 +76,7 @@ func TestParamsFlood(t *testing.T) {
 	servedOK(t, p.cfg.Listen)
 	before := rssKiB(t, pid)
 
-	cl, err := fcgitest.Dial(p.cfg.Listen)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	cl := dialFastCGI(t, p.cfg.Listen)
 	sent := make(chan int, 1)
 	go func() {
 		n := 0
@@ -147,11 +138,7 @@ func TestBodyStreamed(t *testing.T) {
 	pid := p.waitProcs(1, 10*time.Second)[0]
 	servedOK(t, p.cfg.Listen)
 	before := rssKiB(t, pid)
-	cl, err := fcgitest.Dial(p.cfg.Listen)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	cl := dialFastCGI(t, p.cfg.Listen)
 	cl.Conn.SetDeadline(time.Now().Add(30 * time.Second))
 	req := fcgitest.Get("/index.php", "stream")
 	req.Params["REQUEST_METHOD"], req.Params["CONTENT_LENGTH"] = "POST", strconv.Itoa(64<<20)
@@ -216,11 +203,7 @@ func (b *gatedBody) Read(p []byte) (int, error) {
 // waits for the server to close the connection.
 func breakProtocol(t *testing.T, addr string) {
 	t.Helper()
-	cl, err := fcgitest.Dial(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
+	cl := dialFastCGI(t, addr)
 	cl.Conn.Write([]byte{2, fcgi.TypeBeginRequest, 0, 1, 0, 8, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0})
 	if err := cl.Closed(); err != nil {
 		t.Errorf("the worker did not close a connection of version 2: %v", err)

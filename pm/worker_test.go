@@ -20,11 +20,18 @@ import (
 // dialFastCGI opens a FastCGI connection to the pool.
 func (p *testPool) dialFastCGI() *fcgitest.Client {
 	p.t.Helper()
-	cl, err := fcgitest.Dial(p.cfg.Listen)
+	return dialFastCGI(p.t, p.cfg.Listen)
+}
+
+// dialFastCGI opens a FastCGI connection to addr, closed when the test
+// ends, and fails the test if it cannot.
+func dialFastCGI(t testing.TB, addr string) *fcgitest.Client {
+	t.Helper()
+	cl, err := fcgitest.Dial(addr)
 	if err != nil {
-		p.t.Fatal(err)
+		t.Fatal(err)
 	}
-	p.t.Cleanup(func() { cl.Close() })
+	t.Cleanup(func() { cl.Close() })
 	return cl
 }
 

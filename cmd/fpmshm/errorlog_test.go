@@ -131,7 +131,9 @@ func TestServeTest(t *testing.T) {
 	pidfile := filepath.Join(dir, "fpmshm.pid")
 	os.WriteFile(good, []byte("[global]\npid = "+pidfile+"\n[www]\nlisten = "+filepath.Join(dir, "sock")+"\npm = static\npm.max_children = 2\nenv[A] = b c\n"), 0o600)
 	os.WriteFile(bad, []byte("[www]\nfoo = 1\nbar = 2\n"), 0o600)
-	os.WriteFile(invalid, []byte("[www]\npm = static\npm.max_children = 0\n"), 0o600)
+	if err := os.WriteFile(invalid, []byte("[www]\npm = static\npm.max_children = 0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	os.WriteFile(noLog, []byte("[global]\nerror_log = "+filepath.Join(dir, "missing", "error.log")+"\n[www]\nlisten = 9000\n"), 0o600)
 	stamp := `\[\d\d-[A-Z][a-z]{2}-\d{4} \d\d:\d\d:\d\d\] `
 	tests := []struct {
@@ -170,7 +172,9 @@ func TestServeTest(t *testing.T) {
 func TestServeStartFailure(t *testing.T) {
 	dir := t.TempDir()
 	invalid := filepath.Join(dir, "invalid.conf")
-	os.WriteFile(invalid, []byte("[www]\npm = static\npm.max_children = 0\n"), 0o600)
+	if err := os.WriteFile(invalid, []byte("[www]\npm = static\npm.max_children = 0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	held, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -196,7 +200,7 @@ func TestServeStartFailure(t *testing.T) {
 			if ee, ok := err.(*exec.ExitError); ok {
 				code = ee.ExitCode()
 			}
-			if code != 78 || !strings.Contains(errOut.String(), tc.want) || !strings.HasSuffix(errOut.String(), "ERROR: FPM initialization failed\n") {
+			if code != exitConfig || !strings.Contains(errOut.String(), tc.want) || !strings.HasSuffix(errOut.String(), "ERROR: FPM initialization failed\n") {
 				t.Errorf("%s: exit %d (%v), stderr:\n%s\nwant exit 78 after %q and \"FPM initialization failed\"", tc.name, code, err, errOut.String(), tc.want)
 			}
 			d.exited <- err // for the cleanup
