@@ -14,6 +14,8 @@
 // Otherwise it reads benchmark output in Go's format (the C programs and
 // the anchors print the same format) and prints, for each selected pair, the median ns/op of
 // each side, its spread, the ratio and whether it is within the target.
+// A pair's reference may be a metric its Go benchmark reports beside ns/op
+// ("metric:raw-ns/op": the same work without fpmshm, timed interleaved).
 // A benchmark that is absent from the output is reported as missing.
 // It exits non-zero only on bad input (an unreadable file, a malformed pair).
 package main

@@ -17,7 +17,7 @@ import (
 type pair struct {
 	pkg    string  // Go package directory, as given: "./shm"
 	name   string  // Go benchmark: "BenchmarkAllocFree"
-	ref    string  // "" for none, "go:BenchmarkX" for a Go reference, else a C case: "CSeedAllocFree"
+	ref    string  // "" for none, "go:BenchmarkX" for a Go reference, "metric:UNIT" for one the benchmark reports, else a C case: "CSeedAllocFree"
 	target float64 // 0 when report only
 	tgt    string  // the target as written: "1.2" or "-"
 }
@@ -25,6 +25,13 @@ type pair struct {
 // goRef returns the Go benchmark the pair is compared with, if any.
 func (p pair) goRef() (string, bool) {
 	return strings.CutPrefix(p.ref, "go:")
+}
+
+// metricRef returns the unit of the metric the pair's Go benchmark
+// reports beside its ns/op as its reference, if that is the reference: a
+// time measured interleaved with its own.
+func (p pair) metricRef() (string, bool) {
+	return strings.CutPrefix(p.ref, "metric:")
 }
 
 // readPairs parses pairs.txt: "GoPackage GoBenchmark Reference Target",
@@ -92,7 +99,7 @@ func plan(w io.Writer, pairs []pair) {
 		add(&goNames, topLevel(p.name))
 		if r, ok := p.goRef(); ok {
 			add(&goNames, topLevel(r))
-		} else if p.ref != "" {
+		} else if _, ok := p.metricRef(); !ok && p.ref != "" {
 			add(&cNames, p.ref)
 		}
 	}
@@ -121,8 +128,9 @@ func anchored(names []string) string {
 	return "^(" + strings.Join(quoted, "|") + ")$"
 }
 
-// results holds ns/op samples by package import path and benchmark name as
-// printed (with its -GOMAXPROCS suffix); C results have the package "".
+// results holds samples by package import path and benchmark name as
+// printed (with its -GOMAXPROCS suffix): ns/op under the name, any other
+// metric under "name unit"; C results have the package "".
 type results struct {
 	samples     map[string]map[string][]float64
 	order       map[string][]string // names in the order first seen
@@ -148,20 +156,21 @@ func readResults(r io.Reader, res *results) error {
 		case len(f) >= 4 && strings.HasPrefix(f[0], "Benchmark"):
 			// name iterations value unit [value unit]...
 			for i := 2; i+1 < len(f); i += 2 {
-				if f[i+1] != "ns/op" {
-					continue
-				}
 				v, err := strconv.ParseFloat(f[i], 64)
 				if err != nil {
 					break
 				}
+				key := f[0]
+				if f[i+1] != "ns/op" {
+					key += " " + f[i+1]
+				}
 				if res.samples[pkg] == nil {
 					res.samples[pkg] = map[string][]float64{}
 				}
-				if res.samples[pkg][f[0]] == nil {
-					res.order[pkg] = append(res.order[pkg], f[0])
+				if res.samples[pkg][key] == nil && f[i+1] == "ns/op" {
+					res.order[pkg] = append(res.order[pkg], key)
 				}
-				res.samples[pkg][f[0]] = append(res.samples[pkg][f[0]], v)
+				res.samples[pkg][key] = append(res.samples[pkg][key], v)
 			}
 		}
 	}
@@ -208,14 +217,19 @@ func (c cell) pm() string {
 	return fmt.Sprintf("±%.0f%%", 100*c.spread)
 }
 
-// goCell finds a Go benchmark of the pair's package.
-func (res *results) goCell(dir, name string) cell {
+// goCell finds the unit ("ns/op" or another metric) of a Go benchmark of
+// the pair's package.
+func (res *results) goCell(dir, name, unit string) cell {
 	for pkg, byName := range res.samples {
 		if pkg == "" || !samePackage(pkg, dir) {
 			continue
 		}
-		for printed, s := range byName {
-			if sameBenchmark(printed, name) {
+		for key, s := range byName {
+			printed, u, _ := strings.Cut(key, " ")
+			if u == "" {
+				u = "ns/op"
+			}
+			if u == unit && sameBenchmark(printed, name) {
 				return summarize(s)
 			}
 		}
@@ -264,15 +278,20 @@ func table(w io.Writer, pairs []pair, res *results) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "Go benchmark\tGo ns/op\t±\treference\tref ns/op\t±\tGo/ref\ttarget\tresult")
 	for _, p := range pairs {
-		g := res.goCell(p.pkg, p.name)
+		g := res.goCell(p.pkg, p.name, "ns/op")
 		var r cell
 		refName := "-"
-		switch name, isGo := p.goRef(); {
+		name, isGo := p.goRef()
+		unit, isMetric := p.metricRef()
+		switch {
 		case p.ref == "":
 			r = cell{status: "-"}
 		case isGo:
 			refName = p.ref
-			r = res.goCell(p.pkg, name)
+			r = res.goCell(p.pkg, name, "ns/op")
+		case isMetric:
+			refName = p.ref
+			r = res.goCell(p.pkg, p.name, unit)
 		default:
 			refName = p.ref
 			r = res.cCell(p.ref)
