@@ -101,7 +101,8 @@ func serveConfig(args []string) (pools []pm.Config, opts serveOptions, code int)
 				"and replaces the workers, SIGUSR1 reopens the logs. The error log is php-fpm's\n"+
 				"(log_format fpm) on the standard error or in error_log. -t tests the configuration\n"+
 				"and exits 0, or 78 (EX_CONFIG) as php-fpm -t; -tt prints it first. A master\n"+
-				"that cannot start (its configuration, a socket, a limit) exits 78 as php-fpm's.\n\n")
+				"that cannot start (its configuration, a socket, a limit) exits 78 as php-fpm's,\n"+
+				"and a flag it does not know makes it exit 64 (EX_USAGE), as php-fpm's.\n\n")
 			fs.PrintDefaults()
 		}
 		fs.StringVar(file, "y", "", "read the pools from this php-fpm.conf-style `FILE` ([global] and a section per pool)")
@@ -115,11 +116,14 @@ func serveConfig(args []string) (pools []pm.Config, opts serveOptions, code int)
 	lone := []pm.Config{first}
 	fs := newFlags(&lone[0], &opts.file, &opts.verbose)
 	if err := fs.Parse(args); err != nil {
-		return lone, opts, 2
+		if errors.Is(err, flag.ErrHelp) {
+			return lone, opts, 0
+		}
+		return lone, opts, exitUsage
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "fpmshm serve: unexpected arguments %q\n", fs.Args())
-		return lone, opts, 2
+		return lone, opts, exitUsage
 	}
 	switch {
 	case testDump:

@@ -13,6 +13,11 @@ import (
 // serve -t, or of a master that could not start: EX_CONFIG, as php-fpm's.
 const exitConfig = 78
 
+// exitUsage is serve's exit code for a flag it does not know, a flag's
+// value it cannot parse or an argument it does not take: EX_USAGE, as
+// php-fpm's for its command line.
+const exitUsage = 64
+
 // testConfig is serve -t and -tt: it checks cfg as Run would before it
 // starts (Config.Check), and logs php-fpm's lines for the result: the
 // effective configuration first with -tt, then "configuration file FILE
