@@ -124,10 +124,10 @@ func readHandover() (*handover, error) {
 	if h.slot, err = envInt(envSlot); err != nil {
 		return nil, err
 	}
-	if h.parentFD, err = envInt(envParentFD); err != nil {
+	if h.parentFD, err = envFD(envParentFD); err != nil {
 		return nil, err
 	}
-	if h.readyFD, err = envInt(envReadyFD); err != nil {
+	if h.readyFD, err = envFD(envReadyFD); err != nil {
 		return nil, err
 	}
 	if h.accessFD, err = optionalFD(envAccessFD); err != nil {
@@ -169,7 +169,18 @@ func optionalFD(key string) (int, error) {
 	if os.Getenv(key) == "" {
 		return -1, nil
 	}
-	return envInt(key)
+	return envFD(key)
+}
+
+// envFD reads the descriptor in variable key: one the master handed over
+// in ExtraFiles, so 3 or more; never the worker's standard input, output
+// or error, which the worker would otherwise take over as a log or close.
+func envFD(key string) (int, error) {
+	fd, err := envInt(key)
+	if err == nil && fd < 3 {
+		return 0, fmt.Errorf("worker hand-over: bad %s %d: a handed-over descriptor is 3 or more", key, fd)
+	}
+	return fd, err
 }
 
 func envInt(key string) (int, error) {
