@@ -1,8 +1,6 @@
 package sys
 
 import (
-	"errors"
-
 	"golang.org/x/sys/unix"
 )
 
@@ -47,28 +45,27 @@ func NewAcceptWaiter(fds []int, stop int) (*AcceptWaiter, error) {
 // is a system call the Go scheduler knows of; an interrupted one is
 // retried.
 func (w *AcceptWaiter) Wait(ready []bool) (stop bool, err error) {
-	for {
-		n, err := unix.EpollWait(w.epfd, w.events, -1)
-		if errors.Is(err, unix.EINTR) {
+	var n int
+	err = ignoringEINTR(func() (err error) {
+		n, err = unix.EpollWait(w.epfd, w.events, -1)
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	clear(ready)
+	for _, ev := range w.events[:n] {
+		if int(ev.Fd) == w.stop {
+			stop = true
 			continue
 		}
-		if err != nil {
-			return false, err
-		}
-		clear(ready)
-		for _, ev := range w.events[:n] {
-			if int(ev.Fd) == w.stop {
-				stop = true
-				continue
-			}
-			for i, fd := range w.fds {
-				if int(ev.Fd) == fd {
-					ready[i] = true
-				}
+		for i, fd := range w.fds {
+			if int(ev.Fd) == fd {
+				ready[i] = true
 			}
 		}
-		return stop, nil
 	}
+	return stop, nil
 }
 
 // Close releases the waiter.

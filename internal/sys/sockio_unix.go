@@ -3,7 +3,6 @@
 package sys
 
 import (
-	"errors"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -14,17 +13,12 @@ import (
 // fails with EAGAIN (IsTimeout). The wait is a system call the Go
 // scheduler knows of: other goroutines run meanwhile. An interrupted
 // read is retried.
-func Read(fd int, p []byte) (int, error) {
-	for {
-		n, err := unix.Read(fd, p)
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		if n < 0 {
-			n = 0
-		}
-		return n, err
-	}
+func Read(fd int, p []byte) (n int, err error) {
+	err = ignoringEINTR(func() error {
+		n, err = unix.Read(fd, p)
+		return err
+	})
+	return max(n, 0), err
 }
 
 // Write writes all of p to fd unless it fails; a blocking socket waits at
@@ -33,12 +27,13 @@ func Read(fd int, p []byte) (int, error) {
 func Write(fd int, p []byte) (int, error) {
 	done := 0
 	for done < len(p) {
-		n, err := unix.Write(fd, p[done:])
+		var n int
+		err := ignoringEINTR(func() (err error) {
+			n, err = unix.Write(fd, p[done:])
+			return err
+		})
 		if n > 0 {
 			done += n
-		}
-		if errors.Is(err, unix.EINTR) {
-			continue
 		}
 		if err != nil {
 			return done, err
@@ -110,17 +105,15 @@ func WaitPeer(fd, wake int, data bool) (hungUp, readable bool, err error) {
 		events |= unix.POLLIN
 	}
 	pfds := []unix.PollFd{{Fd: int32(fd), Events: events}, {Fd: int32(wake), Events: unix.POLLIN}}
-	for {
-		_, err := unix.Poll(pfds, -1)
-		if errors.Is(err, unix.EINTR) {
-			continue
-		}
-		if err != nil {
-			return false, false, err
-		}
-		r := pfds[0].Revents
-		return r&^unix.POLLIN != 0, r&unix.POLLIN != 0, nil
+	err = ignoringEINTR(func() (err error) {
+		_, err = unix.Poll(pfds, -1)
+		return err
+	})
+	if err != nil {
+		return false, false, err
 	}
+	r := pfds[0].Revents
+	return r&^unix.POLLIN != 0, r&unix.POLLIN != 0, nil
 }
 
 // Peek copies the bytes waiting on the socket fd into p without taking
