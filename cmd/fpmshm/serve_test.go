@@ -12,7 +12,8 @@ import (
 )
 
 // TestServeStatusVersion: -status.version sets the pool's status page field
-// set (8.3 is 8.2's), and a release without one stops serve with code 2.
+// set (8.3 is 8.2's), and a release without one stops serve with code 64
+// (exitUsage).
 func TestServeStatusVersion(t *testing.T) {
 	for arg, want := range map[string]status.Version{"8.2": status.PHP82, "8.3": status.PHP82, "8.4": status.PHP84} {
 		pools, _, code := serveConfig([]string{"-status.version", arg})
@@ -23,8 +24,8 @@ func TestServeStatusVersion(t *testing.T) {
 	if pools, _, code := serveConfig(nil); code != -1 || len(pools) != 1 || pools[0].StatusVersion != 0 {
 		t.Errorf("no -status.version: pools %+v, code %d; want version 0 (8.4), -1", pools, code)
 	}
-	if _, _, code := serveConfig([]string{"-status.version", "7.4"}); code != 2 {
-		t.Errorf("-status.version 7.4: code %d, want 2", code)
+	if _, _, code := serveConfig([]string{"-status.version", "7.4"}); code != exitUsage {
+		t.Errorf("-status.version 7.4: code %d, want %d", code, exitUsage)
 	}
 }
 
