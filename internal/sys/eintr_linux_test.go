@@ -2,7 +2,6 @@ package sys
 
 import (
 	"io"
-	"net"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -79,17 +78,7 @@ func signalThread() (stop func() (gaveUp bool)) {
 // call again through, so that a request's read or its response's write
 // does not fail because the runtime preempted the worker.
 func TestSocketIOUnderSignals(t *testing.T) {
-	lfd, addr := listenerFD(t)
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	fd, err := AcceptBlocking(lfd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fd)
+	fd, c := acceptedConn(t)
 	if err := SetRecvTimeout(fd, 5*time.Second); err != nil {
 		t.Fatal(err)
 	}

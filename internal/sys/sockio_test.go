@@ -27,20 +27,29 @@ func listenerFD(t *testing.T) (int, string) {
 	return int(f.Fd()), ln.Addr().String()
 }
 
-// TestBlockingSocketTimeouts: a connection accepted with AcceptBlocking
-// blocks in Read for its receive timeout, then fails with a timeout.
-func TestBlockingSocketTimeouts(t *testing.T) {
+// acceptedConn returns both ends of a new TCP connection: the descriptor
+// AcceptBlocking accepted, and the client's net.Conn. Both are closed at the
+// end of the test.
+func acceptedConn(t *testing.T) (int, net.Conn) {
+	t.Helper()
 	lfd, addr := listenerFD(t)
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer c.Close()
+	t.Cleanup(func() { c.Close() })
 	fd, err := AcceptBlocking(lfd)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer unix.Close(fd)
+	t.Cleanup(func() { unix.Close(fd) })
+	return fd, c
+}
+
+// TestBlockingSocketTimeouts: a connection accepted with AcceptBlocking
+// blocks in Read for its receive timeout, then fails with a timeout.
+func TestBlockingSocketTimeouts(t *testing.T) {
+	fd, c := acceptedConn(t)
 	if fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0); err != nil || fl&unix.O_NONBLOCK != 0 {
 		t.Fatalf("accepted descriptor's flags %#x (%v), want blocking", fl, err)
 	}
@@ -69,17 +78,7 @@ func TestBlockingSocketTimeouts(t *testing.T) {
 // TestShutdownWakesBlockedRead: Shutdown ends a read blocked in another
 // thread with end of file.
 func TestShutdownWakesBlockedRead(t *testing.T) {
-	lfd, addr := listenerFD(t)
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	fd, err := AcceptBlocking(lfd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fd)
+	fd, _ := acceptedConn(t)
 	done := make(chan error, 1)
 	go func() {
 		n, err := Read(fd, make([]byte, 8))
