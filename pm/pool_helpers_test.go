@@ -24,6 +24,7 @@ import (
 	"github.com/fpmshm/fpmshm/pm/errorlog"
 	"github.com/fpmshm/fpmshm/scoreboard"
 	"github.com/fpmshm/fpmshm/shm"
+	"golang.org/x/sys/unix"
 )
 
 func init() { testproc.Register("pool", helperPool) }
@@ -74,7 +75,9 @@ func helperPool(args []string) int {
 // standard error (?spew=N: N bytes without a newline). With ?stream, it reads the body first, writing and
 // flushing "MiB n" as each MiB of it arrives. With ?wait=ctx&mark=PATH it
 // reads the body, waits up to 20s for the request's context to be
-// cancelled, and writes what it saw to PATH.
+// cancelled, and writes what it saw to PATH. ?inheritable answers, instead
+// of "ok", the descriptors above 2 that a program the handler started
+// would inherit (those without FD_CLOEXEC), one per line.
 func testHandler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if d, err := time.ParseDuration(r.URL.Query().Get("d")); err == nil {
@@ -96,6 +99,12 @@ func testHandler() http.Handler {
 			case <-time.After(20 * time.Second):
 			}
 			os.WriteFile(q.Get("mark"), []byte(fmt.Sprintf("%s: %v (body: %v)", seen, r.Context().Err(), err)), 0o644)
+		}
+		if r.URL.Query().Has("inheritable") {
+			for _, fd := range inheritableFDs() {
+				fmt.Fprintln(w, fd)
+			}
+			return
 		}
 		if r.URL.Query().Has("hijack") {
 			tryHijack(w)
@@ -410,3 +419,22 @@ func alive(pid int) bool {
 
 // fmtSscan reads the pid of an "ok <pid>" body.
 func fmtSscan(body string, pid *int) (int, error) { return fmt.Sscanf(body, "ok %d", pid) }
+
+// inheritableFDs returns the descriptors above 2 of this process that
+// stay open across exec.
+func inheritableFDs() []string {
+	ents, _ := os.ReadDir("/proc/self/fd")
+	var out []string
+	for _, e := range ents {
+		fd, err := strconv.Atoi(e.Name())
+		if err != nil || fd <= 2 {
+			continue
+		}
+		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		if err == nil && flags&unix.FD_CLOEXEC == 0 {
+			target, _ := os.Readlink("/proc/self/fd/" + e.Name())
+			out = append(out, e.Name()+" -> "+target)
+		}
+	}
+	return out
+}
