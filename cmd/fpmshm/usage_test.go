@@ -1,13 +1,8 @@
 package main
 
 import (
-	"bytes"
-	"errors"
-	"os/exec"
 	"strings"
 	"testing"
-
-	"github.com/fpmshm/fpmshm/internal/testproc"
 )
 
 // TestServeUsage checks serve's exit codes for its command line, which
@@ -26,19 +21,9 @@ func TestServeUsage(t *testing.T) {
 		{[]string{"extra"}, exitUsage, "unexpected arguments [\"extra\"]"},
 		{[]string{"-h"}, 0, "usage: fpmshm serve"},
 	} {
-		var errOut bytes.Buffer
-		cmd := testproc.Command(t, "fpmshm", append([]string{"serve"}, tc.args...)...)
-		cmd.Stderr = &errOut
-		err := cmd.Run()
-		code := 0
-		var ee *exec.ExitError
-		if errors.As(err, &ee) {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		if code != tc.code || !strings.Contains(errOut.String(), tc.want) {
-			t.Errorf("serve %q: exit %d, stderr:\n%s\nwant exit %d and %q", tc.args, code, errOut.String(), tc.code, tc.want)
+		_, stderr, code := run(t, append([]string{"serve"}, tc.args...)...)
+		if code != tc.code || !strings.Contains(stderr, tc.want) {
+			t.Errorf("serve %q: exit %d, stderr:\n%s\nwant exit %d and %q", tc.args, code, stderr, tc.code, tc.want)
 		}
 	}
 }
