@@ -138,6 +138,16 @@ type results struct {
 	failed      map[string]bool     // "importpath name" of benchmarks that failed
 }
 
+// newResults returns empty results, ready for readResults.
+func newResults() *results {
+	return &results{
+		samples:     map[string]map[string][]float64{},
+		order:       map[string][]string{},
+		buildFailed: map[string]bool{},
+		failed:      map[string]bool{},
+	}
+}
+
 // readResults reads benchmark output, tracking the "pkg:" header lines that
 // go test prints before each package's benchmarks.
 func readResults(r io.Reader, res *results) error {
@@ -367,12 +377,7 @@ func run(pairsPath, filter string, doPlan bool, cOut, goOut string) error {
 		plan(os.Stdout, pairs)
 		return nil
 	}
-	res := &results{
-		samples:     map[string]map[string][]float64{},
-		order:       map[string][]string{},
-		buildFailed: map[string]bool{},
-		failed:      map[string]bool{},
-	}
+	res := newResults()
 	// The C output carries no "pkg:" line, so its names land under "".
 	for _, path := range []string{cOut, goOut} {
 		if path == "" {

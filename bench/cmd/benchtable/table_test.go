@@ -26,22 +26,12 @@ BenchmarkVsRaw-2   100   1150 ns/op   900 raw-ns/op
 BenchmarkA-2   100   300 ns/op   2 allocs/op
 BenchmarkB-2   100   200 ns/op
 `
-	goOut := filepath.Join(dir, "go.out")
-	if err := os.WriteFile(goOut, []byte(out), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	p, err := readPairs(pairs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res := &results{samples: map[string]map[string][]float64{}, order: map[string][]string{},
-		buildFailed: map[string]bool{}, failed: map[string]bool{}}
-	f, err := os.Open(goOut)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if err := readResults(f, res); err != nil {
+	res := newResults()
+	if err := readResults(strings.NewReader(out), res); err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
